@@ -1,0 +1,74 @@
+import Bottleneck from 'bottleneck';
+import type { RateLimit } from './types.ts';
+
+/**
+ * One Bottleneck per operation, built from the platform's published limits as a token bucket:
+ * `burst` tokens to start, one more every 1/rate seconds, never above `burst`. A per-day quota
+ * chains a second limiter whose reservoir refills every 24 h. MARKETPLACE_API_RATE_LIMIT is a
+ * ceiling on top (requests per minute), never a way to exceed the published figures.
+ */
+export class OperationLimiters {
+  private readonly limiters = new Map<string, Bottleneck>();
+  private readonly limits: Record<string, RateLimit>;
+  private readonly ceilingPerSecond: number;
+
+  constructor(limits: Record<string, RateLimit>, ceilingPerMinute?: number) {
+    this.limits = limits;
+    this.ceilingPerSecond = ceilingPerMinute ? ceilingPerMinute / 60 : Infinity;
+    // Operations sharing a daily quota (eBay, Etsy) share one chained day limiter.
+    const daily = new Map<number, Bottleneck>();
+    for (const [op, limit] of Object.entries(limits)) {
+      const limiter = new Bottleneck(this.settings(limit));
+      if (limit.perDay) {
+        let day = daily.get(limit.perDay);
+        if (!day) {
+          day = new Bottleneck({ reservoir: limit.perDay, reservoirRefreshAmount: limit.perDay, reservoirRefreshInterval: 86_400_000 });
+          daily.set(limit.perDay, day);
+        }
+        limiter.chain(day);
+      }
+      this.limiters.set(op, limiter);
+    }
+  }
+
+  private settings(limit: RateLimit): Bottleneck.ConstructorOptions {
+    const rate = Math.min(limit.ratePerSecond, this.ceilingPerSecond);
+    const burst = Math.max(1, Math.min(limit.burst, Math.ceil(this.ceilingPerSecond === Infinity ? limit.burst : this.ceilingPerSecond * 60)));
+    return {
+      reservoir: burst,
+      reservoirIncreaseAmount: 1,
+      reservoirIncreaseInterval: Math.max(1, Math.round(1000 / rate)),
+      reservoirIncreaseMaximum: burst,
+      maxConcurrent: limit.maxConcurrent ?? null,
+    };
+  }
+
+  private get(op: string): Bottleneck {
+    const limiter = this.limiters.get(op);
+    if (!limiter) throw new Error(`no rate limit is defined for operation "${op}"`);
+    return limiter;
+  }
+
+  schedule<T>(op: string, fn: () => Promise<T>): Promise<T> {
+    return this.get(op).schedule(fn);
+  }
+
+  /** The API told us its real rate (x-amzn-RateLimit-Limit and the like): follow it if it is lower. */
+  adjustRate(op: string, ratePerSecond: number): void {
+    const limit = this.limits[op];
+    if (!limit || !(ratePerSecond > 0) || Math.abs(ratePerSecond - limit.ratePerSecond) < 1e-9) return;
+    this.limits[op] = { ...limit, ratePerSecond };
+    const s = this.settings(this.limits[op]!);
+    this.get(op).updateSettings({ reservoirIncreaseInterval: s.reservoirIncreaseInterval });
+  }
+
+  /** After a 429: empty the bucket so nothing else goes out before the tokens come back. */
+  async drain(op: string): Promise<void> {
+    const limiter = this.get(op);
+    await limiter.updateSettings({ reservoir: 0 });
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.limiters.values()].map((l) => l.stop({ dropWaitingJobs: true }).catch(() => undefined)));
+  }
+}

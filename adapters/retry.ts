@@ -1,0 +1,48 @@
+import pRetry, { AbortError } from 'p-retry';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { RateLimitedError, TransientError } from '../src/errors.ts';
+
+export interface RetryOptions {
+  /** Attempts after the first for transient failures. */
+  retries?: number;
+  minTimeoutMs?: number;
+  maxTimeoutMs?: number;
+  /** Waits on 429s do not use up `retries`, but are bounded by this many in a row. */
+  maxRateLimitWaits?: number;
+  onRateLimited?: (err: RateLimitedError) => void | Promise<void>;
+}
+
+/**
+ * The one retry policy for marketplace calls: transient errors back off exponentially with
+ * jitter (p-retry); a 429 waits exactly as long as the API said, without spending a retry;
+ * everything else (auth, bad payload, validation, permanent refusal) fails at once.
+ */
+export async function withRetry<T>(fn: () => Promise<T>, options: RetryOptions = {}): Promise<T> {
+  let rateLimitWaits = 0;
+  return pRetry(
+    async () => {
+      try {
+        return await fn();
+      } catch (err) {
+        if (err instanceof RateLimitedError) {
+          rateLimitWaits += 1;
+          if (rateLimitWaits > (options.maxRateLimitWaits ?? 20)) throw new AbortError(err);
+          await options.onRateLimited?.(err);
+          await sleep(err.retryAfterMs);
+          throw err;
+        }
+        if (err instanceof TransientError) throw err;
+        throw new AbortError(err as Error);
+      }
+    },
+    {
+      retries: options.retries ?? 5,
+      minTimeout: options.minTimeoutMs ?? 500,
+      maxTimeout: options.maxTimeoutMs ?? 30_000,
+      factor: 2,
+      randomize: true,
+      // A 429 already waited its Retry-After above; back off again only for transient failures.
+      shouldConsumeRetry: ({ error }) => !(error instanceof RateLimitedError),
+    },
+  );
+}

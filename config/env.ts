@@ -1,0 +1,273 @@
+import { z } from 'zod';
+
+/**
+ * Every setting of the worker, validated once at start. Each variable is mirrored in `.env.example`
+ * and in the README's configuration table; keep the three in step.
+ */
+
+const emptyToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
+const optionalString = z.preprocess(emptyToUndefined, z.string().optional());
+
+/** "5m", "90s", "1h", "300000" (milliseconds) -> milliseconds. */
+export function parseDuration(text: string): number | undefined {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/i.exec(text);
+  if (!m) return undefined;
+  const n = Number(m[1]);
+  const unit = (m[2] ?? 'ms').toLowerCase();
+  const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[unit]!;
+  return Math.round(n * factor);
+}
+
+const duration = (fallback: string, min: number) =>
+  z.preprocess(
+    (v) => emptyToUndefined(v) ?? fallback,
+    z.string().transform((text, ctx) => {
+      const ms = parseDuration(text);
+      if (ms === undefined || ms < min) {
+        ctx.addIssue({ code: 'custom', message: `must be a duration of at least ${min} ms` });
+        return z.NEVER;
+      }
+      return ms;
+    }),
+  );
+
+const intFrom = (fallback: number, min: number, max: number) =>
+  z.preprocess((v) => emptyToUndefined(v) ?? String(fallback), z.coerce.number().int().min(min).max(max));
+
+export const envSchema = z.object({
+  // Amazon SP-API
+  AMAZON_SELLER_ID: optionalString,
+  AMAZON_REFRESH_TOKEN: optionalString,
+  AMAZON_CLIENT_ID: optionalString,
+  AMAZON_CLIENT_SECRET: optionalString,
+  AMAZON_REGION: z.preprocess((v) => emptyToUndefined(v) ?? 'NA', z.enum(['NA', 'EU', 'FE'])),
+  AMAZON_MARKETPLACE_IDS: z.preprocess(
+    (v) => emptyToUndefined(v) ?? 'ATVPDKIKX0DER',
+    z.string().transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean)),
+  ),
+  AMAZON_LATE_ORDER_WINDOW: duration('24h', 60_000),
+  // eBay
+  EBAY_APP_ID: optionalString,
+  EBAY_DEV_ID: optionalString,
+  EBAY_CERT_ID: optionalString,
+  EBAY_USER_TOKEN: optionalString,
+  EBAY_REFRESH_TOKEN: optionalString,
+  EBAY_ENVIRONMENT: z.preprocess((v) => emptyToUndefined(v) ?? 'production', z.enum(['production', 'sandbox'])),
+  // Etsy
+  ETSY_CLIENT_ID: optionalString,
+  ETSY_ACCESS_TOKEN: optionalString,
+  ETSY_SHOP_ID: z.preprocess(emptyToUndefined, z.string().regex(/^\d+$/, 'must be the numeric shop id').optional()),
+  ETSY_REFRESH_TOKEN: optionalString,
+  // Shared API behaviour
+  MARKETPLACE_API_RATE_LIMIT: intFrom(100, 1, 100_000),
+  MARKETPLACE_CACHE_TTL: intFrom(300, 0, 86_400),
+  // Sandbox: an explicit URL of a running sandbox; when unset and no platform has credentials,
+  // the worker starts the built-in sandbox in-process.
+  SANDBOX_URL: z.preprocess(emptyToUndefined, z.url().optional()),
+  // Infrastructure
+  REDIS_URL: z.preprocess(emptyToUndefined, z.url({ protocol: /^rediss?$/ }).optional()),
+  DATA_DIR: z.preprocess((v) => emptyToUndefined(v) ?? './data', z.string()),
+  DATABASE_PATH: optionalString,
+  POLL_INTERVAL: duration('5m', 1_000),
+  HTTP_HOST: z.preprocess((v) => emptyToUndefined(v) ?? '127.0.0.1', z.string()),
+  HTTP_PORT: intFrom(3000, 0, 65_535),
+  ADMIN_USER: optionalString,
+  ADMIN_PASSWORD: optionalString,
+  LOG_LEVEL: z.preprocess(
+    (v) => emptyToUndefined(v) ?? 'info',
+    z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  ),
+  SHUTDOWN_TIMEOUT: duration('30s', 100),
+  PRODUCTION_RULES: optionalString,
+});
+
+type Env = z.infer<typeof envSchema>;
+
+const PLATFORM_VARS = {
+  amazon: ['AMAZON_SELLER_ID', 'AMAZON_REFRESH_TOKEN', 'AMAZON_CLIENT_ID', 'AMAZON_CLIENT_SECRET'],
+  ebay: ['EBAY_APP_ID', 'EBAY_DEV_ID', 'EBAY_CERT_ID', 'EBAY_USER_TOKEN'],
+  etsy: ['ETSY_CLIENT_ID', 'ETSY_ACCESS_TOKEN', 'ETSY_SHOP_ID'],
+} as const satisfies Record<string, readonly (keyof Env)[]>;
+
+export type PlatformName = keyof typeof PLATFORM_VARS;
+export const PLATFORMS = Object.keys(PLATFORM_VARS) as PlatformName[];
+
+const EXAMPLES: Partial<Record<keyof Env, string>> = {
+  AMAZON_SELLER_ID: 'A2EXAMPLE1SELLER',
+  AMAZON_REFRESH_TOKEN: 'Atzr|IwEBI...',
+  AMAZON_CLIENT_ID: 'amzn1.application-oa2-client.abc123',
+  AMAZON_CLIENT_SECRET: 'amzn1.oa2-cs.v1.abc123',
+  AMAZON_REGION: 'NA',
+  AMAZON_MARKETPLACE_IDS: 'ATVPDKIKX0DER,A2EUQ1WTGCTBG2',
+  AMAZON_LATE_ORDER_WINDOW: '24h',
+  EBAY_APP_ID: 'PrintSho-ordersyn-PRD-1a2b3c4d5-6e7f8a9b',
+  EBAY_DEV_ID: '0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d',
+  EBAY_CERT_ID: 'PRD-a1b2c3d4e5f6-7a8b-9c0d-1e2f-3a4b',
+  EBAY_USER_TOKEN: 'v^1.1#i^1#p^3#...',
+  EBAY_ENVIRONMENT: 'production',
+  ETSY_CLIENT_ID: '1aa2bb33c44d55eeeeee6fff',
+  ETSY_ACCESS_TOKEN: '12345678.abcDEF...',
+  ETSY_SHOP_ID: '12345678',
+  MARKETPLACE_API_RATE_LIMIT: '100',
+  MARKETPLACE_CACHE_TTL: '300',
+  SANDBOX_URL: 'http://127.0.0.1:4010',
+  REDIS_URL: 'redis://127.0.0.1:6379/0',
+  POLL_INTERVAL: '5m',
+  HTTP_PORT: '3000',
+  LOG_LEVEL: 'info',
+  SHUTDOWN_TIMEOUT: '30s',
+};
+
+export interface ConfigProblem {
+  variable: string;
+  problem: string;
+  example?: string;
+}
+
+export class ConfigError extends Error {
+  readonly problems: ConfigProblem[];
+  constructor(problems: ConfigProblem[]) {
+    super(
+      `Configuration has ${problems.length} problem(s):\n` +
+        problems
+          .map((p) => `  - ${p.variable}: ${p.problem}${p.example ? ` (for example ${p.variable}=${p.example})` : ''}`)
+          .join('\n') +
+        '\nSee .env.example and the README configuration table.',
+    );
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+export interface AmazonCredentials {
+  sellerId: string;
+  refreshToken: string;
+  clientId: string;
+  clientSecret: string;
+  region: 'NA' | 'EU' | 'FE';
+  marketplaceIds: string[];
+  lateOrderWindowMs: number;
+}
+export interface EbayCredentials {
+  appId: string;
+  devId: string;
+  certId: string;
+  userToken: string;
+  refreshToken?: string;
+  environment: 'production' | 'sandbox';
+}
+export interface EtsyCredentials {
+  clientId: string;
+  accessToken: string;
+  shopId: string;
+  refreshToken?: string;
+}
+
+export interface Config {
+  platforms: { amazon?: AmazonCredentials; ebay?: EbayCredentials; etsy?: EtsyCredentials };
+  /** True when no platform has credentials: the worker runs against the marketplace sandbox. */
+  sandboxMode: boolean;
+  sandboxUrl?: string;
+  rateLimitPerMinute: number;
+  cacheTtlSeconds: number;
+  redisUrl?: string;
+  dataDir: string;
+  databasePath: string;
+  pollIntervalMs: number;
+  http: { host: string; port: number; adminUser?: string; adminPassword?: string };
+  logLevel: Env['LOG_LEVEL'];
+  shutdownTimeoutMs: number;
+  productionRulesPath?: string;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
+export const isLoopback = (host: string) => LOOPBACK.has(host) || host.startsWith('127.');
+
+/** Validates the environment; throws one ConfigError listing every problem. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  const problems: ConfigProblem[] = [];
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const variable = String(issue.path[0] ?? '(environment)');
+      problems.push({ variable, problem: issue.message, example: EXAMPLES[variable as keyof Env] });
+    }
+  }
+  const e = parsed.success ? parsed.data : undefined;
+
+  // A platform is enabled by complete credentials; a half-filled one is a mistake worth stopping for.
+  for (const [platform, vars] of Object.entries(PLATFORM_VARS)) {
+    const set = vars.filter((v) => emptyToUndefined(env[v]) !== undefined);
+    if (set.length > 0 && set.length < vars.length) {
+      for (const v of vars.filter((x) => !set.includes(x))) {
+        problems.push({
+          variable: v,
+          problem: `is missing while ${set.join(', ')} ${set.length === 1 ? 'is' : 'are'} set: ${platform} needs all of ${vars.join(', ')}`,
+          example: EXAMPLES[v],
+        });
+      }
+    }
+  }
+  if (e) {
+    if ((e.ADMIN_USER === undefined) !== (e.ADMIN_PASSWORD === undefined)) {
+      const missing = e.ADMIN_USER === undefined ? 'ADMIN_USER' : 'ADMIN_PASSWORD';
+      problems.push({ variable: missing, problem: 'ADMIN_USER and ADMIN_PASSWORD go together', example: 'ops' });
+    }
+    if (!isLoopback(e.HTTP_HOST) && (e.ADMIN_USER === undefined || e.ADMIN_PASSWORD === undefined)) {
+      problems.push({
+        variable: 'HTTP_HOST',
+        problem: `is ${e.HTTP_HOST}, not loopback: set ADMIN_USER and ADMIN_PASSWORD before exposing the ops server`,
+        example: '127.0.0.1',
+      });
+    }
+  }
+  if (problems.length > 0 || !e) throw new ConfigError(problems);
+
+  const complete = (p: PlatformName) => PLATFORM_VARS[p].every((v) => e[v] !== undefined);
+  const platforms: Config['platforms'] = {};
+  if (complete('amazon')) {
+    platforms.amazon = {
+      sellerId: e.AMAZON_SELLER_ID!,
+      refreshToken: e.AMAZON_REFRESH_TOKEN!,
+      clientId: e.AMAZON_CLIENT_ID!,
+      clientSecret: e.AMAZON_CLIENT_SECRET!,
+      region: e.AMAZON_REGION,
+      marketplaceIds: e.AMAZON_MARKETPLACE_IDS,
+      lateOrderWindowMs: e.AMAZON_LATE_ORDER_WINDOW,
+    };
+  }
+  if (complete('ebay')) {
+    platforms.ebay = {
+      appId: e.EBAY_APP_ID!,
+      devId: e.EBAY_DEV_ID!,
+      certId: e.EBAY_CERT_ID!,
+      userToken: e.EBAY_USER_TOKEN!,
+      refreshToken: e.EBAY_REFRESH_TOKEN,
+      environment: e.EBAY_ENVIRONMENT,
+    };
+  }
+  if (complete('etsy')) {
+    platforms.etsy = {
+      clientId: e.ETSY_CLIENT_ID!,
+      accessToken: e.ETSY_ACCESS_TOKEN!,
+      shopId: e.ETSY_SHOP_ID!,
+      refreshToken: e.ETSY_REFRESH_TOKEN,
+    };
+  }
+  const sandboxMode = Object.keys(platforms).length === 0;
+  return {
+    platforms,
+    sandboxMode,
+    sandboxUrl: e.SANDBOX_URL,
+    rateLimitPerMinute: e.MARKETPLACE_API_RATE_LIMIT,
+    cacheTtlSeconds: e.MARKETPLACE_CACHE_TTL,
+    redisUrl: e.REDIS_URL,
+    dataDir: e.DATA_DIR,
+    databasePath: e.DATABASE_PATH ?? `${e.DATA_DIR}/orders.sqlite`,
+    pollIntervalMs: e.POLL_INTERVAL,
+    http: { host: e.HTTP_HOST, port: e.HTTP_PORT, adminUser: e.ADMIN_USER, adminPassword: e.ADMIN_PASSWORD },
+    logLevel: e.LOG_LEVEL,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT,
+    productionRulesPath: e.PRODUCTION_RULES,
+  };
+}

@@ -1,0 +1,13 @@
+import { Redis, type RedisOptions } from 'ioredis';
+
+/** Where Redis is: a URL (REDIS_URL) or the embedded server's unix socket. */
+export type RedisTarget = { url: string } | { path: string };
+
+/**
+ * One factory for every ioredis connection. BullMQ workers block on Redis, so they need
+ * `maxRetriesPerRequest: null`; producers share the same settings to keep behaviour uniform.
+ */
+export function createRedis(target: RedisTarget, extra: RedisOptions = {}): Redis {
+  const options: RedisOptions = { maxRetriesPerRequest: null, enableReadyCheck: true, lazyConnect: false, ...extra };
+  return 'url' in target ? new Redis(target.url, options) : new Redis({ ...options, path: target.path });
+}

@@ -1,0 +1,128 @@
+import type { Logger } from 'pino';
+import type { MarketplaceAdapter, Order } from '../adapters/types.ts';
+import { ensureAccount, getCursor, markAccountHealth, markPolled, setCursor, getAccount } from '../db/accounts.ts';
+import type { Db } from '../db/connection.ts';
+import { recordEvent } from '../db/events.ts';
+import { upsertOrder, type UpsertResult } from '../db/orders.ts';
+import { quarantineOrder, resolveQuarantine } from '../db/quarantine.ts';
+import { AuthError, BadPayloadError, errorMessage } from '../src/errors.ts';
+
+export interface ChangedOrder {
+  order: Order;
+  result: UpsertResult;
+}
+
+/**
+ * Where changed orders go next (production classification). `stage` runs inside the page's
+ * transaction, so what it writes commits with the orders; `flush` runs after the commit and
+ * does the Redis side (enqueueing), which a crash can interrupt and a later flush completes.
+ */
+export interface OrderIntake {
+  stage(db: Db, changes: ChangedOrder[]): void;
+  flush(): Promise<void>;
+}
+
+export interface PollSummary {
+  accountId: string;
+  stream: string;
+  pages: number;
+  fetched: number;
+  inserted: number;
+  updated: number;
+  unchanged: number;
+  quarantined: number;
+}
+
+export interface PollDeps {
+  db: Db;
+  adapter: MarketplaceAdapter;
+  intake?: OrderIntake;
+  log: Logger;
+}
+
+/**
+ * One poll of one account, as in DESIGN.md: adapter pages -> normalize -> upsert orders + items and
+ * advance the cursor in ONE transaction -> hand changed orders to the intake. A crash between pages
+ * loses nothing: the next poll starts from the last committed page's cursor.
+ */
+export async function pollAccount(deps: PollDeps, stream = 'orders'): Promise<PollSummary> {
+  const { db, adapter, intake, log } = deps;
+  const accountId = ensureAccount(db, adapter.platform, adapter.accountId);
+  const summary: PollSummary = { accountId, stream, pages: 0, fetched: 0, inserted: 0, updated: 0, unchanged: 0, quarantined: 0 };
+  const cursor = getCursor(db, accountId, stream);
+
+  try {
+    for await (const page of adapter.fetchOrdersSince(cursor, stream)) {
+      const normalized: { order: Order; raw: unknown }[] = [];
+      const rejected: { raw: unknown; err: unknown }[] = [];
+      for (const raw of page.orders) {
+        try {
+          normalized.push({ order: adapter.normalize(raw), raw });
+        } catch (err) {
+          rejected.push({ raw, err });
+        }
+      }
+
+      const changes = db.transaction((tx) => {
+        const txDb = tx as unknown as Db;
+        const changed: ChangedOrder[] = [];
+        for (const { order, raw } of normalized) {
+          const result = upsertOrder(txDb, order, raw);
+          summary[result.change] += 1;
+          if (result.change !== 'unchanged') {
+            changed.push({ order, result });
+            resolveQuarantine(txDb, accountId, order.externalId);
+          }
+        }
+        for (const { raw, err } of rejected) {
+          const externalId = adapter.rawOrderId(raw);
+          const field = err instanceof BadPayloadError ? err.field : undefined;
+          quarantineOrder(txDb, { accountId, externalId, field, reason: errorMessage(err), payload: raw });
+          recordEvent(txDb, {
+            type: 'order.quarantined',
+            accountId,
+            message: `order ${externalId ?? '(no id)'} quarantined: ${errorMessage(err)}`,
+            data: { externalId, field },
+          });
+        }
+        intake?.stage(txDb, changed);
+        setCursor(txDb, accountId, stream, page.nextCursor);
+        return changed;
+      });
+
+      summary.pages += 1;
+      summary.fetched += page.orders.length;
+      summary.quarantined += rejected.length;
+      for (const { err, raw } of rejected) {
+        log.warn({ accountId, externalId: adapter.rawOrderId(raw), reason: errorMessage(err) }, 'order quarantined');
+      }
+      if (changes.length > 0) await intake?.flush();
+    }
+  } catch (err) {
+    if (err instanceof AuthError) {
+      markAccountHealth(db, accountId, false, err.message);
+      recordEvent(db, { type: 'account.unhealthy', accountId, message: err.message });
+      log.error({ accountId, reason: err.message }, 'account credentials refused; account marked unhealthy');
+    }
+    throw err;
+  }
+
+  const account = getAccount(db, accountId);
+  if (account && !account.healthy) {
+    markAccountHealth(db, accountId, true, null);
+    recordEvent(db, { type: 'account.healthy', accountId, message: 'poll succeeded again' });
+  }
+  markPolled(db, accountId);
+  if (stream !== 'orders' && summary.inserted + summary.updated > 0) {
+    // A re-read stream only finds what the regular poll missed: count it so the overlap can be tuned.
+    recordEvent(db, {
+      type: 'poll.missed_by_regular',
+      accountId,
+      message: `${stream} re-read found ${summary.inserted + summary.updated} order(s) the regular poll missed`,
+      data: { stream, inserted: summary.inserted, updated: summary.updated },
+    });
+    log.warn({ accountId, stream, inserted: summary.inserted, updated: summary.updated }, 're-read found orders the regular poll missed');
+  }
+  log.info(summary, 'poll finished');
+  return summary;
+}

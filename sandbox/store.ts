@@ -1,0 +1,113 @@
+import type { Platform } from '../adapters/types.ts';
+import { createRandom, generateOrder, type SandboxOrder, type SandboxOrderState } from './generator.ts';
+
+export interface RecordedCall {
+  platform: Platform;
+  operation: string;
+  at: string;
+  params?: Record<string, unknown>;
+  body?: unknown;
+  status: number;
+}
+
+export interface Fault {
+  platform: Platform;
+  operation: string;
+  status: number;
+  /** How many matching requests fail; then the fault is used up. */
+  remaining: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+/** The sandbox's state: orders per platform, every call made, and injected faults. */
+export class SandboxStore {
+  readonly orders: Record<Platform, Map<string, SandboxOrder>> = { amazon: new Map(), ebay: new Map(), etsy: new Map() };
+  readonly calls: RecordedCall[] = [];
+  readonly faults: Fault[] = [];
+  private seq = 0;
+  private lastTimestamp = 0;
+  readonly random;
+
+  constructor(seed = 42) {
+    this.random = createRandom(seed);
+  }
+
+  /** Strictly increasing timestamps, so "modified since" never misses two changes in one millisecond. */
+  tick(now = Date.now()): string {
+    this.lastTimestamp = Math.max(now, this.lastTimestamp + 1);
+    return new Date(this.lastTimestamp).toISOString();
+  }
+
+  add(platform: Platform, count = 1, state?: SandboxOrderState): SandboxOrder[] {
+    const made: SandboxOrder[] = [];
+    for (let i = 0; i < count; i++) {
+      this.seq += 1;
+      const order = generateOrder({ platform, seq: this.seq, now: new Date(), random: this.random, state });
+      order.numericId = 3_000_000_000 + this.seq;
+      order.id =
+        platform === 'amazon'
+          ? `${String(100 + (this.seq % 900)).padStart(3, '0')}-${String(this.seq).padStart(7, '0')}-${String(this.random.int(1_000_000, 9_999_999))}`
+          : platform === 'ebay'
+            ? `${String(10 + (this.seq % 89))}-${String(10_000 + this.seq).padStart(5, '0')}-${String(this.random.int(10_000, 99_999))}`
+            : String(order.numericId);
+      order.updatedAt = this.tick();
+      this.orders[platform].set(order.id, order);
+      made.push(order);
+    }
+    return made;
+  }
+
+  get(platform: Platform, id: string): SandboxOrder | undefined {
+    return this.orders[platform].get(id);
+  }
+
+  /** Applies a change and bumps the order's last-modified time, as a marketplace would. */
+  update(platform: Platform, id: string, change: (o: SandboxOrder) => void): SandboxOrder {
+    const order = this.get(platform, id);
+    if (!order) throw new Error(`no sandbox ${platform} order ${id}`);
+    change(order);
+    order.updatedAt = this.tick();
+    return order;
+  }
+
+  /** Orders modified in [from, to), oldest first. */
+  modifiedBetween(platform: Platform, from?: string, to?: string): SandboxOrder[] {
+    const lo = from ? Date.parse(from) : -Infinity;
+    const hi = to ? Date.parse(to) : Infinity;
+    return [...this.orders[platform].values()]
+      .filter((o) => {
+        const t = Date.parse(o.updatedAt);
+        return t >= lo && t < hi;
+      })
+      .sort((a, b) => a.updatedAt.localeCompare(b.updatedAt) || a.id.localeCompare(b.id));
+  }
+
+  record(call: Omit<RecordedCall, 'at'>): void {
+    this.calls.push({ ...call, at: new Date().toISOString() });
+    if (this.calls.length > 100_000) this.calls.splice(0, 50_000);
+  }
+
+  /** A fault queued for this operation, used up one request at a time. */
+  takeFault(platform: Platform, operation: string): Fault | undefined {
+    const fault = this.faults.find((f) => f.platform === platform && (f.operation === operation || f.operation === '*') && f.remaining > 0);
+    if (fault) fault.remaining -= 1;
+    return fault;
+  }
+
+  /** Moves pending orders to paid/unshipped and sometimes cancels one: the demo's sense of time. */
+  advance(platform: Platform): void {
+    for (const order of this.orders[platform].values()) {
+      if (order.state === 'pending' && this.random.chance(0.5)) {
+        this.update(platform, order.id, (o) => {
+          o.state = 'unshipped';
+          o.paid = true;
+        });
+      } else if (order.state === 'unshipped' && order.shipments.length === 0 && this.random.chance(0.01)) {
+        this.update(platform, order.id, (o) => {
+          o.state = 'cancelled';
+        });
+      }
+    }
+  }
+}

@@ -1,0 +1,88 @@
+import basicAuth from '@fastify/basic-auth';
+import { createBullBoard } from '@bull-board/api';
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import { FastifyAdapter } from '@bull-board/fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { timingSafeEqual } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { isLoopback } from '../config/env.ts';
+import type { Db } from '../db/connection.ts';
+import type { Queues } from '../jobs/queues.ts';
+
+export interface HttpServerDeps {
+  host: string;
+  port: number;
+  adminUser?: string;
+  adminPassword?: string;
+  queues: Queues;
+  redis: Redis;
+  db: Db;
+  log: Logger;
+  /** Routes the feature modules add (production, orders, shipments). */
+  routes?: ((app: FastifyInstance) => void | Promise<void>)[];
+}
+
+const same = (a: string, b: string) => {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+};
+
+/**
+ * The ops server: Bull Board at /admin/queues, /healthz, /readyz and the JSON API under /api.
+ * It refuses a non-loopback host without admin credentials (config validation says so first).
+ */
+export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyInstance> {
+  const authRequired = deps.adminUser !== undefined && deps.adminPassword !== undefined;
+  if (!isLoopback(deps.host) && !authRequired) {
+    throw new Error(`refusing to serve the ops API on ${deps.host} without ADMIN_USER and ADMIN_PASSWORD`);
+  }
+  const app = Fastify({
+    loggerInstance: deps.log.child({ component: 'http' }) as unknown as FastifyBaseLogger,
+    disableRequestLogging: true,
+  });
+
+  if (authRequired) {
+    await app.register(basicAuth, {
+      authenticate: { realm: 'order-sync-worker' },
+      validate: async (user, password) => {
+        if (!same(user, deps.adminUser!) || !same(password, deps.adminPassword!)) throw new Error('wrong user or password');
+      },
+    });
+    app.addHook('onRequest', (req, reply, done) => {
+      if (req.url.startsWith('/admin') || req.url.startsWith('/api')) return app.basicAuth(req, reply, done);
+      done();
+    });
+  }
+
+  const board = new FastifyAdapter();
+  createBullBoard({
+    queues: Object.values(deps.queues).map((q) => new BullMQAdapter(q, { readOnlyMode: false })),
+    serverAdapter: board,
+    options: { uiConfig: { boardTitle: 'order-sync-worker' } },
+  });
+  board.setBasePath('/admin/queues');
+  await app.register(board.registerPlugin(), { prefix: '/admin/queues' });
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_req, reply) => {
+    const checks: Record<string, string> = {};
+    try {
+      checks.redis = (await deps.redis.ping()) === 'PONG' ? 'ok' : 'no answer';
+    } catch (err) {
+      checks.redis = (err as Error).message;
+    }
+    try {
+      deps.db.$client.prepare('select 1').get();
+      checks.sqlite = 'ok';
+    } catch (err) {
+      checks.sqlite = (err as Error).message;
+    }
+    const ready = Object.values(checks).every((v) => v === 'ok');
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks });
+  });
+
+  for (const addRoutes of deps.routes ?? []) await addRoutes(app);
+  return app;
+}

@@ -1,0 +1,174 @@
+import type { FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { createAdapters } from '../adapters/registry.ts';
+import type { MarketplaceAdapter } from '../adapters/types.ts';
+import type { Config } from '../config/env.ts';
+import { closeDatabase, openDatabase, type Db } from '../db/connection.ts';
+import { createRedis, type RedisTarget } from '../jobs/connection.ts';
+import { createPollWorker } from '../jobs/poll-worker.ts';
+import type { OrderIntake } from '../jobs/poll.ts';
+import { closeQueues, createQueues, type Queues } from '../jobs/queues.ts';
+import { scheduleAccountPolls } from '../jobs/schedulers.ts';
+import { startSandbox, type Sandbox } from '../sandbox/server.ts';
+import { startEmbeddedRedis, type EmbeddedRedis } from './embedded-redis.ts';
+import { createHttpServer } from './http-server.ts';
+import { registerSecret } from './logger.ts';
+import type { Worker } from 'bullmq';
+
+export interface WorkerOptions {
+  config: Config;
+  log: Logger;
+  /** Redis key prefix for every queue (REDIS_PREFIX). */
+  prefix?: string;
+  /** Tests inject adapters (the in-memory fake); otherwise built from config. */
+  adapters?: (ctx: { db: Db; sandboxUrl?: string }) => MarketplaceAdapter[];
+  /** Feature modules plug in here (production intake, fulfillment worker, API routes). */
+  features?: WorkerFeature[];
+}
+
+export interface WorkerServices {
+  config: Config;
+  db: Db;
+  redis: Redis;
+  redisTarget: RedisTarget;
+  queues: Queues;
+  prefix: string;
+  adapters: MarketplaceAdapter[];
+  log: Logger;
+}
+
+export interface WorkerFeature {
+  name: string;
+  intake?: (s: WorkerServices) => OrderIntake;
+  workers?: (s: WorkerServices) => Worker[];
+  routes?: (s: WorkerServices) => (app: FastifyInstance) => void | Promise<void>;
+  start?: (s: WorkerServices) => Promise<void>;
+}
+
+export interface RunningWorker extends WorkerServices {
+  http: FastifyInstance;
+  httpUrl: string;
+  sandbox?: Sandbox;
+  stop(reason?: string): Promise<void>;
+}
+
+/** Wires the whole process together; `stop` undoes it in reverse order. */
+export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
+  const { config, log } = options;
+  for (const p of Object.values(config.platforms)) for (const v of Object.values(p)) if (typeof v === 'string') registerSecret(v);
+  registerSecret(config.http.adminPassword);
+
+  const cleanups: (() => Promise<void> | void)[] = [];
+  const cleanup = async () => {
+    for (const fn of cleanups.reverse()) await fn();
+  };
+  try {
+    const db = openDatabase(config.databasePath);
+    cleanups.push(() => closeDatabase(db));
+
+    let redisTarget: RedisTarget;
+    if (config.redisUrl) {
+      redisTarget = { url: config.redisUrl };
+    } else {
+      const embedded: EmbeddedRedis = await startEmbeddedRedis(config.dataDir, log);
+      cleanups.push(() => embedded.stop());
+      redisTarget = { path: embedded.socketPath };
+    }
+    const redis = createRedis(redisTarget);
+    cleanups.push(() => void redis.disconnect());
+    await redis.ping();
+
+    let sandbox: Sandbox | undefined;
+    let sandboxUrl = config.sandboxUrl;
+    if (config.sandboxMode) {
+      if (!sandboxUrl) {
+        sandbox = await startSandbox({ generateEveryMs: 20_000, initialOrders: 5 });
+        cleanups.push(() => sandbox!.close());
+        sandboxUrl = sandbox.url;
+      }
+      log.warn({ sandboxUrl }, 'SANDBOX MODE: no marketplace credentials configured; polling the built-in marketplace sandbox');
+    }
+
+    const prefix = options.prefix ?? process.env.REDIS_PREFIX ?? 'osw';
+    const queues = createQueues({ connection: redis, prefix });
+    cleanups.push(() => closeQueues(queues));
+
+    const adapters = options.adapters
+      ? options.adapters({ db, sandboxUrl })
+      : createAdapters(config, { db, log, sandboxUrl, rateLimitPerMinute: config.rateLimitPerMinute, cacheTtlSeconds: config.cacheTtlSeconds });
+    cleanups.push(async () => {
+      for (const a of adapters) await a.close?.();
+    });
+    if (adapters.length === 0) log.warn('no marketplace adapters are enabled; nothing will be polled');
+
+    const services: WorkerServices = { config, db, redis, redisTarget, queues, prefix, adapters, log };
+    const features = options.features ?? [];
+    const intakes = features.flatMap((f) => (f.intake ? [f.intake(services)] : []));
+    const intake: OrderIntake | undefined = intakes.length
+      ? { stage: (d, c) => intakes.forEach((i) => i.stage(d, c)), flush: async () => void (await Promise.all(intakes.map((i) => i.flush()))) }
+      : undefined;
+
+    const workerConnection = createRedis(redisTarget);
+    cleanups.push(() => void workerConnection.disconnect());
+    const pollWorker = createPollWorker({ db, adapters, intake, log: log.child({ component: 'poll' }), connection: workerConnection, prefix });
+    const workers: Worker[] = [pollWorker, ...features.flatMap((f) => f.workers?.(services) ?? [])];
+    for (const w of workers) w.on('error', (err) => log.error({ err, queue: w.name }, 'worker error'));
+    pollWorker.on('failed', (job, err) => log.warn({ job: job?.name, err }, 'poll failed'));
+    // Workers close first on stop, letting a running job finish (bounded by SHUTDOWN_TIMEOUT).
+    cleanups.push(() => closeWorkers(workers, config.shutdownTimeoutMs, log));
+
+    for (const f of features) await f.start?.(services);
+    await intake?.flush();
+
+    const http = await createHttpServer({
+      host: config.http.host,
+      port: config.http.port,
+      adminUser: config.http.adminUser,
+      adminPassword: config.http.adminPassword,
+      queues,
+      redis,
+      db,
+      log,
+      routes: features.flatMap((f) => (f.routes ? [f.routes(services)] : [])),
+    });
+    cleanups.push(() => http.close());
+    const httpUrl = await http.listen({ host: config.http.host, port: config.http.port });
+
+    for (const w of workers) void w.run();
+    await scheduleAccountPolls(queues, adapters, config.pollIntervalMs);
+    log.info({ httpUrl, board: `${httpUrl}/admin/queues`, accounts: adapters.map((a) => `${a.platform}:${a.accountId}`) }, 'worker started');
+
+    let stopping: Promise<void> | undefined;
+    return {
+      ...services,
+      http,
+      httpUrl,
+      sandbox,
+      stop: (reason = 'stop requested') => {
+        stopping ??= (async () => {
+          log.info({ reason }, 'shutting down');
+          await cleanup();
+          log.info('shut down cleanly');
+        })();
+        return stopping;
+      },
+    };
+  } catch (err) {
+    await cleanup().catch(() => undefined);
+    throw err;
+  }
+}
+
+async function closeWorkers(workers: Worker[], timeoutMs: number, log: Logger) {
+  const graceful = Promise.all(workers.map((w) => w.close()));
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timeout'>((res) => (timer = setTimeout(() => res('timeout'), timeoutMs)));
+  const outcome = await Promise.race([graceful.then(() => 'done' as const), timedOut]);
+  clearTimeout(timer);
+  if (outcome === 'timeout') {
+    // The unfinished job stays in Redis as active; BullMQ's stalled check hands it back on restart.
+    log.warn({ timeoutMs }, 'running jobs did not finish in time; closing anyway');
+    await Promise.all(workers.map((w) => w.close(true)));
+  }
+}

@@ -1,0 +1,63 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { pino, type Logger } from 'pino';
+import { Writable } from 'node:stream';
+import { openDatabase, closeDatabase, type Db } from '../../db/connection.ts';
+import { createLogger } from '../../src/logger.ts';
+
+export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+export function tempDir(prefix = 'osw-test-'): { path: string; remove(): void } {
+  const path = mkdtempSync(join(tmpdir(), prefix));
+  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+export function tempDatabase(): { db: Db; path: string; dispose(): void } {
+  const dir = tempDir();
+  const path = join(dir.path, 'test.sqlite');
+  const db = openDatabase(path);
+  return {
+    db,
+    path,
+    dispose: () => {
+      closeDatabase(db);
+      dir.remove();
+    },
+  };
+}
+
+/** A unique key prefix per test file, and a cleanup that deletes every key under it. */
+export function redisPrefix(): { prefix: string; cleanup(): Promise<void> } {
+  const prefix = `osw-test-${randomUUID().slice(0, 8)}`;
+  return {
+    prefix,
+    cleanup: async () => {
+      const redis = new Redis(REDIS_URL);
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+        cursor = next;
+        if (keys.length) await redis.del(...keys);
+      } while (cursor !== '0');
+      await redis.quit();
+    },
+  };
+}
+
+/** A logger whose lines the test can read back. */
+export function captureLogger(level = 'debug'): { log: Logger; lines: () => string } {
+  const chunks: string[] = [];
+  const destination = new Writable({
+    write(chunk, _enc, cb) {
+      chunks.push(chunk.toString());
+      cb();
+    },
+  });
+  const log = createLogger({ level, pretty: false, destination });
+  return { log, lines: () => chunks.join('') };
+}
+
+export const silentLog = (): Logger => pino({ level: 'silent' });
