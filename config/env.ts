@@ -66,6 +66,7 @@ export const envSchema = z.object({
   SANDBOX_URL: z.preprocess(emptyToUndefined, z.url().optional()),
   // Infrastructure
   REDIS_URL: z.preprocess(emptyToUndefined, z.url({ protocol: /^rediss?$/ }).optional()),
+  REDIS_PREFIX: z.preprocess((v) => emptyToUndefined(v) ?? 'osw', z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only')),
   DATA_DIR: z.preprocess((v) => emptyToUndefined(v) ?? './data', z.string()),
   DATABASE_PATH: optionalString,
   POLL_INTERVAL: duration('5m', 1_000),
@@ -112,6 +113,7 @@ const EXAMPLES: Partial<Record<keyof Env, string>> = {
   MARKETPLACE_CACHE_TTL: '300',
   SANDBOX_URL: 'http://127.0.0.1:4010',
   REDIS_URL: 'redis://127.0.0.1:6379/0',
+  REDIS_PREFIX: 'osw',
   POLL_INTERVAL: '5m',
   HTTP_PORT: '3000',
   LOG_LEVEL: 'info',
@@ -171,6 +173,7 @@ export interface Config {
   rateLimitPerMinute: number;
   cacheTtlSeconds: number;
   redisUrl?: string;
+  redisPrefix: string;
   dataDir: string;
   databasePath: string;
   pollIntervalMs: number;
@@ -262,6 +265,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimitPerMinute: e.MARKETPLACE_API_RATE_LIMIT,
     cacheTtlSeconds: e.MARKETPLACE_CACHE_TTL,
     redisUrl: e.REDIS_URL,
+    redisPrefix: e.REDIS_PREFIX,
     dataDir: e.DATA_DIR,
     databasePath: e.DATABASE_PATH ?? `${e.DATA_DIR}/orders.sqlite`,
     pollIntervalMs: e.POLL_INTERVAL,

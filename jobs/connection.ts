@@ -7,7 +7,10 @@ export type RedisTarget = { url: string } | { path: string };
  * One factory for every ioredis connection. BullMQ workers block on Redis, so they need
  * `maxRetriesPerRequest: null`; producers share the same settings to keep behaviour uniform.
  */
-export function createRedis(target: RedisTarget, extra: RedisOptions = {}): Redis {
+export function createRedis(target: RedisTarget, extra: RedisOptions = {}, onError?: (err: Error) => void): Redis {
   const options: RedisOptions = { maxRetriesPerRequest: null, enableReadyCheck: true, lazyConnect: false, ...extra };
-  return 'url' in target ? new Redis(target.url, options) : new Redis({ ...options, path: target.path });
+  const redis = 'url' in target ? new Redis(target.url, options) : new Redis({ ...options, path: target.path });
+  // ioredis reconnects by itself; without a listener every failed attempt is an "unhandled error event".
+  redis.on('error', onError ?? (() => undefined));
+  return redis;
 }

@@ -18,6 +18,7 @@ export interface EmbeddedRedis {
 async function answers(socketPath: string): Promise<boolean> {
   if (!existsSync(socketPath)) return false;
   const probe = new Redis({ path: socketPath, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  probe.on('error', () => undefined);
   try {
     await probe.connect();
     return (await probe.ping()) === 'PONG';
@@ -95,6 +96,7 @@ export async function startEmbeddedRedis(dataDir: string, log: Logger, binary = 
 async function shutdown(socketPath: string, child: ChildProcess | undefined, pidFile: string): Promise<void> {
   const exited = child && child.exitCode === null ? new Promise((res) => child.once('exit', res)) : Promise.resolve();
   const client = new Redis({ path: socketPath, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  client.on('error', () => undefined);
   try {
     await client.connect();
     // SHUTDOWN rewrites nothing extra: the AOF already has every write (appendfsync everysec + flush on shutdown).

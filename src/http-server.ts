@@ -39,8 +39,8 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
     throw new Error(`refusing to serve the ops API on ${deps.host} without ADMIN_USER and ADMIN_PASSWORD`);
   }
   const app = Fastify({
-    loggerInstance: deps.log.child({ component: 'http' }) as unknown as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // Request lines are info-level noise (Bull Board polls every few seconds); warnings and errors stay.
+    loggerInstance: deps.log.child({ component: 'http' }, { level: 'warn' }) as unknown as FastifyBaseLogger,
   });
 
   if (authRequired) {

@@ -19,7 +19,7 @@ import type { Worker } from 'bullmq';
 export interface WorkerOptions {
   config: Config;
   log: Logger;
-  /** Redis key prefix for every queue (REDIS_PREFIX). */
+  /** Redis key prefix for every queue; overrides REDIS_PREFIX (tests). */
   prefix?: string;
   /** Tests inject adapters (the in-memory fake); otherwise built from config. */
   adapters?: (ctx: { db: Db; sandboxUrl?: string }) => MarketplaceAdapter[];
@@ -75,7 +75,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       cleanups.push(() => embedded.stop());
       redisTarget = { path: embedded.socketPath };
     }
-    const redis = createRedis(redisTarget);
+    const onRedisError = (name: string) => (err: Error) => log.warn({ connection: name, err: err.message }, 'redis connection error');
+    const redis = createRedis(redisTarget, { connectionName: 'osw-main' }, onRedisError('main'));
     cleanups.push(() => void redis.disconnect());
     await redis.ping();
 
@@ -90,7 +91,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       log.warn({ sandboxUrl }, 'SANDBOX MODE: no marketplace credentials configured; polling the built-in marketplace sandbox');
     }
 
-    const prefix = options.prefix ?? process.env.REDIS_PREFIX ?? 'osw';
+    const prefix = options.prefix ?? config.redisPrefix;
     const queues = createQueues({ connection: redis, prefix });
     cleanups.push(() => closeQueues(queues));
 
@@ -109,7 +110,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       ? { stage: (d, c) => intakes.forEach((i) => i.stage(d, c)), flush: async () => void (await Promise.all(intakes.map((i) => i.flush()))) }
       : undefined;
 
-    const workerConnection = createRedis(redisTarget);
+    const workerConnection = createRedis(redisTarget, { connectionName: 'osw-workers' }, onRedisError('workers'));
     cleanups.push(() => void workerConnection.disconnect());
     const pollWorker = createPollWorker({ db, adapters, intake, log: log.child({ component: 'poll' }), connection: workerConnection, prefix });
     const workers: Worker[] = [pollWorker, ...features.flatMap((f) => f.workers?.(services) ?? [])];

@@ -1,0 +1,90 @@
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, parseDuration } from '../../config/env.ts';
+
+const problemsOf = (env: Record<string, string>) => {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  throw new Error('config was accepted');
+};
+
+describe('config', () => {
+  it('runs in sandbox mode on embedded defaults when nothing is set', () => {
+    const config = loadConfig({});
+    expect(config.sandboxMode).toBe(true);
+    expect(config.platforms).toEqual({});
+    expect(config.pollIntervalMs).toBe(5 * 60_000);
+    expect(config.http).toMatchObject({ host: '127.0.0.1', port: 3000 });
+    expect(config.redisUrl).toBeUndefined();
+    expect(config.databasePath).toBe('./data/orders.sqlite');
+  });
+
+  it('enables exactly the platforms whose credentials are complete', () => {
+    const config = loadConfig({ ETSY_CLIENT_ID: 'key', ETSY_ACCESS_TOKEN: 'tok123456', ETSY_SHOP_ID: '123', POLL_INTERVAL: '90s' });
+    expect(config.sandboxMode).toBe(false);
+    expect(Object.keys(config.platforms)).toEqual(['etsy']);
+    expect(config.platforms.etsy).toMatchObject({ shopId: '123', clientId: 'key' });
+    expect(config.pollIntervalMs).toBe(90_000);
+  });
+
+  it('lists every problem at once, each with the variable and an example', () => {
+    const problems = problemsOf({
+      AMAZON_SELLER_ID: 'A1',
+      AMAZON_REGION: 'MARS',
+      EBAY_ENVIRONMENT: 'staging',
+      ETSY_SHOP_ID: 'my-shop',
+      POLL_INTERVAL: 'soon',
+      HTTP_PORT: '99999',
+      REDIS_URL: 'http://nope',
+    });
+    const vars = problems.map((p) => p.variable).sort();
+    expect(vars).toEqual(
+      [
+        'AMAZON_CLIENT_ID',
+        'AMAZON_CLIENT_SECRET',
+        'AMAZON_REFRESH_TOKEN',
+        'AMAZON_REGION',
+        'EBAY_ENVIRONMENT',
+        'ETSY_ACCESS_TOKEN',
+        'ETSY_CLIENT_ID',
+        'ETSY_SHOP_ID',
+        'HTTP_PORT',
+        'POLL_INTERVAL',
+        'REDIS_URL',
+      ].sort(),
+    );
+    const region = problems.find((p) => p.variable === 'AMAZON_REGION')!;
+    expect(region.example).toBe('NA');
+    const missing = problems.find((p) => p.variable === 'AMAZON_CLIENT_ID')!;
+    expect(missing.problem).toContain('AMAZON_SELLER_ID');
+  });
+
+  it('refuses a non-loopback ops server without admin credentials', () => {
+    expect(problemsOf({ HTTP_HOST: '0.0.0.0' }).map((p) => p.variable)).toEqual(['HTTP_HOST']);
+    expect(loadConfig({ HTTP_HOST: '0.0.0.0', ADMIN_USER: 'ops', ADMIN_PASSWORD: 'long-password' }).http.host).toBe('0.0.0.0');
+    expect(problemsOf({ ADMIN_USER: 'ops' }).map((p) => p.variable)).toEqual(['ADMIN_PASSWORD']);
+  });
+
+  it('parses durations', () => {
+    expect(parseDuration('5m')).toBe(300_000);
+    expect(parseDuration('1.5h')).toBe(5_400_000);
+    expect(parseDuration('250')).toBe(250);
+    expect(parseDuration('five minutes')).toBeUndefined();
+  });
+
+  it('stops the process with one message and no stack trace', () => {
+    const res = spawnSync(process.execPath, ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', 'src/main.ts'], {
+      env: { PATH: process.env.PATH, ENV_FILE: '/nonexistent', EBAY_APP_ID: 'x', POLL_INTERVAL: 'never', LOG_LEVEL: 'loud' },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(res.status).toBe(2);
+    expect(res.stderr).toContain('Configuration has');
+    for (const v of ['EBAY_DEV_ID', 'EBAY_CERT_ID', 'EBAY_USER_TOKEN', 'POLL_INTERVAL', 'LOG_LEVEL']) expect(res.stderr).toContain(v);
+    expect(res.stderr).not.toMatch(/\n\s+at /);
+  });
+});

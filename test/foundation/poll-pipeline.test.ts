@@ -1,0 +1,112 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { eq } from 'drizzle-orm';
+import { getCursor } from '../../db/accounts.ts';
+import { listQuarantine } from '../../db/quarantine.ts';
+import { orderItems, orders } from '../../db/schema.ts';
+import { pollAccount, type OrderIntake } from '../../jobs/poll.ts';
+import { TransientError } from '../../src/errors.ts';
+import { FakeAdapter, type FakeRawOrder } from '../support/fake-adapter.ts';
+import { silentLog, tempDatabase } from '../support/env.ts';
+
+const order = (id: string, minute: number, extra: Partial<FakeRawOrder> = {}): FakeRawOrder => ({
+  id,
+  modified: new Date(Date.UTC(2026, 10, 1, 12, minute)).toISOString(),
+  lines: [{ id: `${id}-1`, sku: '3DP-PLANTER-S', qty: 1, price: 1499 }],
+  ...extra,
+});
+
+describe('poll pipeline', () => {
+  let store: ReturnType<typeof tempDatabase>;
+  let adapter: FakeAdapter;
+  beforeEach(() => {
+    store = tempDatabase();
+    adapter = new FakeAdapter();
+  });
+  afterEach(() => store.dispose());
+
+  it('lands the same page exactly once when it is polled twice', async () => {
+    adapter.orders = [order('A', 1), order('B', 2), order('C', 3)];
+    const first = await pollAccount({ db: store.db, adapter, log: silentLog() });
+    expect(first).toMatchObject({ pages: 2, inserted: 3, updated: 0 });
+
+    // The marketplace hands the same pages again (overlap window, crash before cursor, retry).
+    const again = await pollAccount({ db: store.db, adapter, log: silentLog() }, 'orders');
+    expect(again.inserted).toBe(0);
+    store.db.$client.prepare('delete from sync_cursors').run();
+    const fromScratch = await pollAccount({ db: store.db, adapter, log: silentLog() });
+    expect(fromScratch).toMatchObject({ fetched: 3, inserted: 0, updated: 0, unchanged: 3 });
+
+    expect(store.db.select().from(orders).all()).toHaveLength(3);
+    expect(store.db.select().from(orderItems).all()).toHaveLength(3);
+  });
+
+  it('advances the cursor only with the page it belongs to', async () => {
+    adapter.orders = [order('A', 1), order('B', 2), order('C', 3), order('D', 4)];
+    adapter.beforePage = (i) => {
+      if (i === 1) throw new TransientError('connection reset while fetching page 2');
+    };
+    await expect(pollAccount({ db: store.db, adapter, log: silentLog() })).rejects.toThrow('page 2');
+    expect(getCursor(store.db, 'etsy:fake-shop', 'orders')).toBe(order('B', 2).modified);
+    expect(store.db.select({ id: orders.externalId }).from(orders).all().map((r) => r.id)).toEqual(['A', 'B']);
+
+    // A failure inside the page's transaction rolls the cursor back with the orders.
+    adapter.beforePage = undefined;
+    const failingIntake: OrderIntake = {
+      stage: () => {
+        throw new Error('disk full');
+      },
+      flush: async () => undefined,
+    };
+    await expect(pollAccount({ db: store.db, adapter, intake: failingIntake, log: silentLog() })).rejects.toThrow('disk full');
+    expect(getCursor(store.db, 'etsy:fake-shop', 'orders')).toBe(order('B', 2).modified);
+    expect(store.db.select().from(orders).all()).toHaveLength(2);
+
+    const resumed = await pollAccount({ db: store.db, adapter, log: silentLog() });
+    expect(resumed.inserted).toBe(2);
+    expect(getCursor(store.db, 'etsy:fake-shop', 'orders')).toBe(order('D', 4).modified);
+  });
+
+  it('never regresses an order to an older copy, and applies newer ones', async () => {
+    adapter.orders = [order('A', 5, { status: 'shipped' })];
+    await pollAccount({ db: store.db, adapter, log: silentLog() });
+    store.db.$client.prepare('delete from sync_cursors').run();
+    adapter.orders = [order('A', 1, { status: 'unshipped' })];
+    await pollAccount({ db: store.db, adapter, log: silentLog() });
+    expect(store.db.select().from(orders).get()!.status).toBe('shipped');
+
+    adapter.orders = [order('A', 9, { status: 'cancelled' })];
+    const s = await pollAccount({ db: store.db, adapter, log: silentLog() });
+    expect(s.updated).toBe(1);
+    expect(store.db.select().from(orders).get()!.status).toBe('cancelled');
+  });
+
+  it('quarantines a malformed order with its reason while its page-mates land', async () => {
+    adapter.orders = [order('A', 1), { ...order('B', 2), lines: undefined as never }, order('C', 3)];
+    const s = await pollAccount({ db: store.db, adapter, log: silentLog() });
+    expect(s).toMatchObject({ inserted: 2, quarantined: 1 });
+    const q = listQuarantine(store.db);
+    expect(q).toHaveLength(1);
+    expect(q[0]).toMatchObject({ externalId: 'B', field: 'lines', reason: 'lines: missing' });
+    // A later good copy resolves the quarantine entry.
+    adapter.orders = [order('B', 8)];
+    await pollAccount({ db: store.db, adapter, log: silentLog() });
+    expect(listQuarantine(store.db)).toHaveLength(0);
+    expect(store.db.select().from(orders).where(eq(orders.externalId, 'B')).get()).toBeDefined();
+  });
+
+  it('hands only changed orders to the intake, inside the transaction', async () => {
+    const staged: string[] = [];
+    let flushed = 0;
+    const intake: OrderIntake = {
+      stage: (_db, changes) => staged.push(...changes.map((c) => `${c.order.externalId}:${c.result.change}`)),
+      flush: async () => void (flushed += 1),
+    };
+    adapter.orders = [order('A', 1), order('B', 2)];
+    await pollAccount({ db: store.db, adapter, intake, log: silentLog() });
+    store.db.$client.prepare('delete from sync_cursors').run();
+    adapter.orders = [order('A', 1), order('B', 7)];
+    await pollAccount({ db: store.db, adapter, intake, log: silentLog() });
+    expect(staged).toEqual(['A:inserted', 'B:inserted', 'B:updated']);
+    expect(flushed).toBe(2);
+  });
+});
