@@ -61,6 +61,8 @@ export interface Order {
   addressUnavailable?: boolean;
   giftMessage?: string;
   buyerNote?: string;
+  /** Platform facts worth a flag, e.g. 'cancel_requested' (buyer asked to cancel; hold production). */
+  flags?: string[];
   items: OrderItem[];
 }
 

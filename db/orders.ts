@@ -55,6 +55,7 @@ export function upsertOrder(db: Db, order: Order, raw: unknown): UpsertResult {
     addressUnavailable: order.addressUnavailable ?? false,
     giftMessage: order.giftMessage ?? null,
     buyerNote: order.buyerNote ?? null,
+    flags: order.flags?.length ? order.flags : null,
   };
 
   let orderId: number;

@@ -59,6 +59,8 @@ export const orders = sqliteTable(
     addressUnavailable: integer('address_unavailable', { mode: 'boolean' }).notNull().default(false),
     giftMessage: text('gift_message'),
     buyerNote: text('buyer_note'),
+    /** Platform facts worth a flag (e.g. 'cancel_requested', 'address_unavailable_by_policy'). */
+    flags: text('flags', { mode: 'json' }).$type<string[]>(),
     ...timestamps,
   },
   (t) => [
@@ -134,6 +136,11 @@ export const productionItems = sqliteTable(
     estimateMinutes: integer('estimate_minutes'),
     flags: text('flags', { mode: 'json' }).$type<string[]>(),
     printerGroup: text('printer_group'),
+    /** BullMQ lock token of the active (printing) job; the CLI/API need it to complete or fail the job. */
+    lockToken: text('lock_token'),
+    takenBy: text('taken_by'),
+    startedAt: text('started_at'),
+    printedAt: text('printed_at'),
     /** Set once the BullMQ job exists; rows without it are (re-)enqueued after a crash (outbox). */
     enqueuedAt: text('enqueued_at'),
     ...timestamps,

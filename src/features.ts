@@ -1,4 +1,6 @@
+import { fulfillmentFeature } from '../jobs/fulfillment/index.ts';
+import { productionFeature } from '../jobs/production/index.ts';
 import type { WorkerFeature } from './worker.ts';
 
-/** The feature modules the worker runs (production queue, shipments...); each issue adds its own. */
-export const features: WorkerFeature[] = [];
+/** The feature modules the worker runs, in order. */
+export const features: WorkerFeature[] = [productionFeature, fulfillmentFeature];

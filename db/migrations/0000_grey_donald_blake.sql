@@ -74,6 +74,7 @@ CREATE TABLE `orders` (
 	`address_unavailable` integer DEFAULT false NOT NULL,
 	`gift_message` text,
 	`buyer_note` text,
+	`flags` text,
 	`created_at` text DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')) NOT NULL,
 	`updated_at` text DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')) NOT NULL,
 	FOREIGN KEY (`account_id`) REFERENCES `accounts`(`id`) ON UPDATE no action ON DELETE no action
@@ -94,6 +95,10 @@ CREATE TABLE `production_items` (
 	`estimate_minutes` integer,
 	`flags` text,
 	`printer_group` text,
+	`lock_token` text,
+	`taken_by` text,
+	`started_at` text,
+	`printed_at` text,
 	`enqueued_at` text,
 	`created_at` text DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')) NOT NULL,
 	`updated_at` text DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')) NOT NULL,

@@ -1,0 +1,52 @@
+import { join, resolve } from 'node:path';
+import type { Redis } from 'ioredis';
+import type { Config } from '../config/env.ts';
+import { closeDatabase, openDatabase, type Db } from '../db/connection.ts';
+import { createRedis, type RedisTarget } from '../jobs/connection.ts';
+import { closeQueues, createQueues, type Queues } from '../jobs/queues.ts';
+import { loadConfigOrExit } from './load-config.ts';
+
+export interface CliContext {
+  config: Config;
+  db: Db;
+  redis: Redis;
+  queues: Queues;
+  prefix: string;
+  redisTarget: RedisTarget;
+  close(): Promise<void>;
+}
+
+/**
+ * What a CLI command works with: the same database and queues as the running worker. With the
+ * embedded Redis the CLI talks to the worker's unix socket, so the worker must be running.
+ */
+export async function openCliContext(config: Config = loadConfigOrExit()): Promise<CliContext> {
+  const db = openDatabase(config.databasePath);
+  const redisTarget: RedisTarget = config.redisUrl ? { url: config.redisUrl } : { path: join(resolve(config.dataDir), 'redis', 'redis.sock') };
+  const redis = createRedis(redisTarget, { maxRetriesPerRequest: 1, retryStrategy: () => null, connectionName: 'osw-cli' });
+  try {
+    await redis.ping();
+  } catch {
+    closeDatabase(db);
+    redis.disconnect();
+    throw new Error(
+      config.redisUrl
+        ? `cannot reach Redis at REDIS_URL (${config.redisUrl})`
+        : `cannot reach the worker's embedded Redis at ${'path' in redisTarget ? redisTarget.path : ''}: start the worker first (npm start) or set REDIS_URL`,
+    );
+  }
+  const queues = createQueues({ connection: redis, prefix: config.redisPrefix });
+  return {
+    config,
+    db,
+    redis,
+    queues,
+    prefix: config.redisPrefix,
+    redisTarget,
+    close: async () => {
+      await closeQueues(queues);
+      redis.disconnect();
+      closeDatabase(db);
+    },
+  };
+}
