@@ -1,8 +1,9 @@
 import { gzipSync } from 'node:zlib';
+import type Database from 'better-sqlite3';
 import { and, eq, sql } from 'drizzle-orm';
 import type { Order, OrderStatus } from '../adapters/types.ts';
 import type { Db } from './connection.ts';
-import { orderItems, orderPayloads, orders } from './schema.ts';
+import { orderItems, orders } from './schema.ts';
 
 export type UpsertChange = 'inserted' | 'updated' | 'unchanged';
 
@@ -15,7 +16,64 @@ export interface UpsertResult {
   items: { id: number; externalLineId: string }[];
 }
 
-const excluded = (column: string) => sql.raw(`excluded.${column}`);
+const NOW = `strftime('%Y-%m-%dT%H:%M:%fZ','now')`;
+const ORDER_COLUMNS = [
+  'platform', 'account_id', 'external_id', 'status', 'payment_status', 'purchased_at', 'remote_updated_at', 'ship_by',
+  'currency', 'total_minor', 'subtotal_minor', 'shipping_minor', 'tax_minor', 'buyer_name', 'buyer_email',
+  'shipping_address', 'address_unavailable', 'gift_message', 'buyer_note', 'flags',
+] as const;
+const ITEM_COLUMNS = [
+  'order_id', 'external_line_id', 'sku', 'sku_fallback', 'title', 'quantity', 'quantity_shipped', 'unit_price_minor',
+  'personalization', 'variations', 'listing_id', 'extra',
+] as const;
+
+/**
+ * The hot path of every poll, as prepared statements (built once per connection): the query
+ * builder costs more than SQLite itself at tens of thousands of orders per second.
+ */
+function statements(client: Database.Database) {
+  let s = cache.get(client);
+  if (!s) {
+    const params = (cols: readonly string[]) => cols.map((c) => `@${c}`).join(', ');
+    s = {
+      find: client.prepare<[string, string, string], { id: number; remote_updated_at: string; status: OrderStatus }>(
+        'SELECT id, remote_updated_at, status FROM orders WHERE platform = ? AND account_id = ? AND external_id = ?',
+      ),
+      insert: client.prepare<Record<string, unknown>, { id: number }>(
+        `INSERT INTO orders (${ORDER_COLUMNS.join(', ')}) VALUES (${params(ORDER_COLUMNS)}) RETURNING id`,
+      ),
+      update: client.prepare<Record<string, unknown>>(
+        `UPDATE orders SET ${ORDER_COLUMNS.map((c) => `${c} = @${c}`).join(', ')}, updated_at = ${NOW} WHERE id = @id`,
+      ),
+      item: client.prepare<Record<string, unknown>, { id: number; external_line_id: string }>(
+        `INSERT INTO order_items (${ITEM_COLUMNS.join(', ')}) VALUES (${params(ITEM_COLUMNS)})
+         ON CONFLICT (order_id, external_line_id) DO UPDATE SET
+           ${ITEM_COLUMNS.filter((c) => c !== 'order_id' && c !== 'external_line_id' && c !== 'quantity_shipped')
+             .map((c) => `${c} = excluded.${c}`)
+             .join(', ')},
+           quantity_shipped = max(order_items.quantity_shipped, excluded.quantity_shipped),
+           updated_at = ${NOW}
+         RETURNING id, external_line_id`,
+      ),
+      payload: client.prepare<[number, Buffer]>(
+        `INSERT INTO order_payloads (order_id, payload) VALUES (?, ?)
+         ON CONFLICT (order_id) DO UPDATE SET payload = excluded.payload, fetched_at = ${NOW}`,
+      ),
+    };
+    cache.set(client, s);
+  }
+  return s;
+}
+type Statements = {
+  find: Database.Statement<[string, string, string], { id: number; remote_updated_at: string; status: OrderStatus }>;
+  insert: Database.Statement<Record<string, unknown>, { id: number }>;
+  update: Database.Statement<Record<string, unknown>>;
+  item: Database.Statement<Record<string, unknown>, { id: number; external_line_id: string }>;
+  payload: Database.Statement<[number, Buffer]>;
+};
+const cache = new WeakMap<Database.Database, Statements>();
+
+const json = (v: unknown) => (v === undefined || v === null ? null : JSON.stringify(v));
 
 /**
  * Inserts or updates one normalized order and its items. Call inside a transaction.
@@ -23,95 +81,61 @@ const excluded = (column: string) => sql.raw(`excluded.${column}`);
  * never regresses an order, and re-polling the same page is a no-op.
  */
 export function upsertOrder(db: Db, order: Order, raw: unknown): UpsertResult {
-  const existing = db
-    .select({ id: orders.id, remoteUpdatedAt: orders.remoteUpdatedAt, status: orders.status })
-    .from(orders)
-    .where(
-      and(eq(orders.platform, order.platform), eq(orders.accountId, order.accountId), eq(orders.externalId, order.externalId)),
-    )
-    .get();
-
-  if (existing && Date.parse(existing.remoteUpdatedAt) >= Date.parse(order.updatedAt)) {
+  const st = statements(db.$client);
+  const existing = st.find.get(order.platform, order.accountId, order.externalId);
+  if (existing && Date.parse(existing.remote_updated_at) >= Date.parse(order.updatedAt)) {
     return { orderId: existing.id, change: 'unchanged', previousStatus: existing.status, status: existing.status, items: [] };
   }
 
-  const values = {
+  const row = {
     platform: order.platform,
-    accountId: order.accountId,
-    externalId: order.externalId,
+    account_id: order.accountId,
+    external_id: order.externalId,
     status: order.status,
-    paymentStatus: order.paymentStatus,
-    purchasedAt: order.purchasedAt,
-    remoteUpdatedAt: order.updatedAt,
-    shipBy: order.shipBy ?? null,
+    payment_status: order.paymentStatus,
+    purchased_at: order.purchasedAt,
+    remote_updated_at: order.updatedAt,
+    ship_by: order.shipBy ?? null,
     currency: order.currency,
-    totalMinor: order.totalMinor,
-    subtotalMinor: order.subtotalMinor ?? null,
-    shippingMinor: order.shippingMinor ?? null,
-    taxMinor: order.taxMinor ?? null,
-    buyerName: order.buyerName ?? null,
-    buyerEmail: order.buyerEmail ?? null,
-    shippingAddress: order.shippingAddress ?? null,
-    addressUnavailable: order.addressUnavailable ?? false,
-    giftMessage: order.giftMessage ?? null,
-    buyerNote: order.buyerNote ?? null,
-    flags: order.flags?.length ? order.flags : null,
+    total_minor: order.totalMinor,
+    subtotal_minor: order.subtotalMinor ?? null,
+    shipping_minor: order.shippingMinor ?? null,
+    tax_minor: order.taxMinor ?? null,
+    buyer_name: order.buyerName ?? null,
+    buyer_email: order.buyerEmail ?? null,
+    shipping_address: json(order.shippingAddress),
+    address_unavailable: order.addressUnavailable ? 1 : 0,
+    gift_message: order.giftMessage ?? null,
+    buyer_note: order.buyerNote ?? null,
+    flags: order.flags?.length ? JSON.stringify(order.flags) : null,
   };
-
   let orderId: number;
   if (existing) {
     orderId = existing.id;
-    db.update(orders)
-      .set({ ...values, updatedAt: sql`(strftime('%Y-%m-%dT%H:%M:%fZ','now'))` })
-      .where(eq(orders.id, orderId))
-      .run();
+    st.update.run({ ...row, id: orderId });
   } else {
-    orderId = db.insert(orders).values(values).returning({ id: orders.id }).get().id;
+    orderId = st.insert.get(row)!.id;
   }
 
   const items = order.items.map((item) => {
-    const row = db
-      .insert(orderItems)
-      .values({
-        orderId,
-        externalLineId: item.externalLineId,
-        sku: item.sku,
-        skuFallback: item.skuFallback ?? null,
-        title: item.title,
-        quantity: item.quantity,
-        quantityShipped: item.quantityShipped ?? 0,
-        unitPriceMinor: item.unitPriceMinor,
-        personalization: item.personalization ?? null,
-        variations: item.variations ?? null,
-        listingId: item.listingId ?? null,
-        extra: item.extra ?? null,
-      })
-      .onConflictDoUpdate({
-        target: [orderItems.orderId, orderItems.externalLineId],
-        set: {
-          sku: excluded('sku'),
-          skuFallback: excluded('sku_fallback'),
-          title: excluded('title'),
-          quantity: excluded('quantity'),
-          // Our own push may already know more than the marketplace reported on this copy.
-          quantityShipped: sql`max(${orderItems.quantityShipped}, excluded.quantity_shipped)`,
-          unitPriceMinor: excluded('unit_price_minor'),
-          personalization: excluded('personalization'),
-          variations: excluded('variations'),
-          listingId: excluded('listing_id'),
-          extra: excluded('extra'),
-          updatedAt: sql`(strftime('%Y-%m-%dT%H:%M:%fZ','now'))`,
-        },
-      })
-      .returning({ id: orderItems.id, externalLineId: orderItems.externalLineId })
-      .get();
-    return row;
+    const r = st.item.get({
+      order_id: orderId,
+      external_line_id: item.externalLineId,
+      sku: item.sku,
+      sku_fallback: item.skuFallback ?? null,
+      title: item.title,
+      quantity: item.quantity,
+      quantity_shipped: item.quantityShipped ?? 0,
+      unit_price_minor: item.unitPriceMinor,
+      personalization: item.personalization ?? null,
+      variations: json(item.variations),
+      listing_id: item.listingId ?? null,
+      extra: json(item.extra),
+    })!;
+    return { id: r.id, externalLineId: r.external_line_id };
   });
 
-  db.insert(orderPayloads)
-    .values({ orderId, payload: gzipSync(JSON.stringify(raw)) })
-    .onConflictDoUpdate({ target: orderPayloads.orderId, set: { payload: excluded('payload'), fetchedAt: excluded('fetched_at') } })
-    .run();
+  st.payload.run(orderId, gzipSync(JSON.stringify(raw), { level: 1 }));
 
   return {
     orderId,
