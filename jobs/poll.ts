@@ -63,8 +63,10 @@ export async function pollAccount(deps: PollDeps, stream = 'orders'): Promise<Po
         }
       }
 
-      const changes = db.transaction((tx) => {
-        const txDb = tx as unknown as Db;
+      // better-sqlite3's own transaction on the shared connection: drizzle queries and the prepared
+      // upsert statements made through `db` inside it all commit (or roll back) together.
+      const changes = db.$client.transaction(() => {
+        const txDb = db;
         const changed: ChangedOrder[] = [];
         for (const { order, raw } of normalized) {
           const result = upsertOrder(txDb, order, raw);
@@ -88,7 +90,7 @@ export async function pollAccount(deps: PollDeps, stream = 'orders'): Promise<Po
         intake?.stage(txDb, changed);
         setCursor(txDb, accountId, stream, page.nextCursor);
         return changed;
-      });
+      })();
 
       summary.pages += 1;
       summary.fetched += page.orders.length;
