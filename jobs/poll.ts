@@ -31,6 +31,8 @@ export interface PollSummary {
   updated: number;
   unchanged: number;
   quarantined: number;
+  /** Milliseconds spent in SQLite (page transactions and bookkeeping), apart from API time. */
+  dbMs: number;
 }
 
 export interface PollDeps {
@@ -47,9 +49,19 @@ export interface PollDeps {
  */
 export async function pollAccount(deps: PollDeps, stream = 'orders'): Promise<PollSummary> {
   const { db, adapter, intake, log } = deps;
+  const t0 = performance.now();
   const accountId = ensureAccount(db, adapter.platform, adapter.accountId);
-  const summary: PollSummary = { accountId, stream, pages: 0, fetched: 0, inserted: 0, updated: 0, unchanged: 0, quarantined: 0 };
-  const cursor = getCursor(db, accountId, stream);
+  const ensureMs = performance.now() - t0;
+  const summary: PollSummary = { accountId, stream, pages: 0, fetched: 0, inserted: 0, updated: 0, unchanged: 0, quarantined: 0, dbMs: ensureMs };
+  const timed = <T>(fn: () => T): T => {
+    const t0 = performance.now();
+    try {
+      return fn();
+    } finally {
+      summary.dbMs += performance.now() - t0;
+    }
+  };
+  const cursor = timed(() => getCursor(db, accountId, stream));
 
   try {
     for await (const page of adapter.fetchOrdersSince(cursor, stream)) {
@@ -65,7 +77,7 @@ export async function pollAccount(deps: PollDeps, stream = 'orders'): Promise<Po
 
       // better-sqlite3's own transaction on the shared connection: drizzle queries and the prepared
       // upsert statements made through `db` inside it all commit (or roll back) together.
-      const changes = db.$client.transaction(() => {
+      const changes = timed(db.$client.transaction(() => {
         const txDb = db;
         const changed: ChangedOrder[] = [];
         for (const { order, raw } of normalized) {
@@ -90,7 +102,7 @@ export async function pollAccount(deps: PollDeps, stream = 'orders'): Promise<Po
         intake?.stage(txDb, changed);
         setCursor(txDb, accountId, stream, page.nextCursor);
         return changed;
-      })();
+      }));
 
       summary.pages += 1;
       summary.fetched += page.orders.length;
@@ -109,12 +121,15 @@ export async function pollAccount(deps: PollDeps, stream = 'orders'): Promise<Po
     throw err;
   }
 
-  const account = getAccount(db, accountId);
-  if (account && !account.healthy) {
-    markAccountHealth(db, accountId, true, null);
-    recordEvent(db, { type: 'account.healthy', accountId, message: 'poll succeeded again' });
-  }
-  markPolled(db, accountId);
+  timed(() => {
+    const account = getAccount(db, accountId);
+    if (account && !account.healthy) {
+      markAccountHealth(db, accountId, true, null);
+      recordEvent(db, { type: 'account.healthy', accountId, message: 'poll succeeded again' });
+    }
+    markPolled(db, accountId);
+  });
+  summary.dbMs = Math.round(summary.dbMs * 100) / 100;
   if (stream !== 'orders' && summary.inserted + summary.updated > 0) {
     // A re-read stream only finds what the regular poll missed: count it so the overlap can be tuned.
     recordEvent(db, {
