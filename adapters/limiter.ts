@@ -7,6 +7,17 @@ import type { RateLimit } from './types.ts';
  * chains a second limiter whose reservoir refills every 24 h. MARKETPLACE_API_RATE_LIMIT is a
  * ceiling on top (requests per minute), never a way to exceed the published figures.
  */
+let rateScale = 1;
+
+/**
+ * Multiplies every published limit. Only for the sandbox benchmarks and load tests, which scale the
+ * sandbox's limits by the same factor; production always runs at 1.
+ */
+export function setRateScale(scale: number): void {
+  if (!(scale > 0)) throw new Error(`rate scale must be positive, got ${scale}`);
+  rateScale = scale;
+}
+
 export class OperationLimiters {
   private readonly limiters = new Map<string, Bottleneck>();
   private readonly limits: Record<string, RateLimit>;
@@ -22,7 +33,8 @@ export class OperationLimiters {
       if (limit.perDay) {
         let day = daily.get(limit.perDay);
         if (!day) {
-          day = new Bottleneck({ reservoir: limit.perDay, reservoirRefreshAmount: limit.perDay, reservoirRefreshInterval: 86_400_000 });
+          const perDay = Math.round(limit.perDay * rateScale);
+          day = new Bottleneck({ reservoir: perDay, reservoirRefreshAmount: perDay, reservoirRefreshInterval: 86_400_000 });
           daily.set(limit.perDay, day);
         }
         limiter.chain(day);
@@ -32,7 +44,7 @@ export class OperationLimiters {
   }
 
   private settings(limit: RateLimit): Bottleneck.ConstructorOptions {
-    const rate = Math.min(limit.ratePerSecond, this.ceilingPerSecond);
+    const rate = Math.min(limit.ratePerSecond * rateScale, this.ceilingPerSecond);
     const burst = Math.max(1, Math.min(limit.burst, Math.ceil(this.ceilingPerSecond === Infinity ? limit.burst : this.ceilingPerSecond * 60)));
     return {
       reservoir: burst,
