@@ -108,12 +108,14 @@ export interface GenerateOptions {
   random: Random;
   /** Force a state instead of the usual mix. */
   state?: SandboxOrderState;
+  /** Lines per order are 1..maxLines (default 3). */
+  maxLines?: number;
 }
 
-export function generateOrder({ platform, seq, now, random, state }: GenerateOptions): SandboxOrder {
+export function generateOrder({ platform, seq, now, random, state, maxLines = 3 }: GenerateOptions): SandboxOrder {
   const cur = random.pick(CURRENCIES[platform]);
   const scale = (minor: number) => (cur.exponent === 0 ? Math.round(minor * 1.5) : minor);
-  const lineCount = random.int(1, 3);
+  const lineCount = random.int(1, maxLines);
   const lines: SandboxLine[] = [];
   for (let i = 0; i < lineCount; i++) {
     const product = random.pick(CATALOG);

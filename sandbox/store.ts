@@ -28,6 +28,8 @@ export class SandboxStore {
   private seq = 0;
   private lastTimestamp = 0;
   readonly random;
+  /** Lines per generated order are 1..maxLines (benchmarks use 5). */
+  maxLines = 3;
 
   constructor(seed = 42) {
     this.random = createRandom(seed);
@@ -43,7 +45,7 @@ export class SandboxStore {
     const made: SandboxOrder[] = [];
     for (let i = 0; i < count; i++) {
       this.seq += 1;
-      const order = generateOrder({ platform, seq: this.seq, now: new Date(), random: this.random, state });
+      const order = generateOrder({ platform, seq: this.seq, now: new Date(), random: this.random, state, maxLines: this.maxLines });
       order.numericId = 3_000_000_000 + this.seq;
       order.id =
         platform === 'amazon'
