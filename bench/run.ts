@@ -1,0 +1,103 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+/**
+ * `npm run bench`: each section runs in its own Node process (so memory figures are its own),
+ * prints a table and writes bench/results/latest.json. `--only ingest,idle` picks sections;
+ * `--quick` shrinks the workloads for a smoke run.
+ */
+const SECTIONS = ['ingest', 'idle', 'budget', 'latency', 'memory'] as const;
+type Section = (typeof SECTIONS)[number];
+const here = dirname(fileURLToPath(import.meta.url));
+
+const { values } = parseArgs({ options: { only: { type: 'string' }, quick: { type: 'boolean', default: false }, section: { type: 'string' } } });
+
+async function runSection(section: Section, quick: boolean): Promise<unknown> {
+  const dir = mkdtempSync(join(tmpdir(), `osw-bench-${section}-`));
+  try {
+    switch (section) {
+      case 'ingest':
+        return await (await import('./ingest.ts')).benchIngest(dir, quick ? 6_000 : 50_000);
+      case 'idle':
+        return await (await import('./idle-poll.ts')).benchIdlePoll(dir, quick ? 50_000 : 1_000_000);
+      case 'budget':
+        return await (await import('./api-budget.ts')).benchApiBudget(dir, quick ? 2_000 : 20_000);
+      case 'latency':
+        return await (await import('./latency.ts')).benchLatency(dir, 3_000, 100, quick ? 5 : 20);
+      case 'memory':
+        return await (await import('./memory.ts')).benchSteadyMemory(dir, quick ? 60 : 360);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (values.section) {
+  // Child mode: run one section, print its JSON on the last line.
+  const result = await runSection(values.section as Section, values.quick ?? false);
+  process.stdout.write(`\n${JSON.stringify(result)}\n`);
+  process.exit(0);
+}
+
+const chosen = (values.only ? values.only.split(',') : [...SECTIONS]) as Section[];
+const results: Record<string, unknown> = { at: new Date().toISOString(), node: process.version, quick: values.quick ?? false };
+for (const section of chosen) {
+  const t0 = Date.now();
+  process.stderr.write(`bench: ${section}...\n`);
+  const child = spawnSync(
+    process.execPath,
+    ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', '--expose-gc', fileURLToPath(import.meta.url), '--section', section, ...(values.quick ? ['--quick'] : [])],
+    { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const last = child.stdout.trim().split('\n').at(-1) ?? '';
+  try {
+    results[section] = { seconds: Math.round((Date.now() - t0) / 100) / 10, ...JSON.parse(last) };
+  } catch {
+    results[section] = { error: `section failed (exit ${child.status})`, output: child.stdout.slice(-2000) };
+  }
+  process.stderr.write(`bench: ${section} done in ${Math.round((Date.now() - t0) / 1000)} s\n`);
+}
+
+mkdirSync(join(here, 'results'), { recursive: true });
+writeFileSync(join(here, 'results', 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
+printTable(results);
+
+function printTable(r: Record<string, any>) {
+  const rows: [string, string, string][] = [];
+  const add = (metric: string, value: unknown, target = '') => rows.push([metric, String(value), target]);
+  if (r.ingest && !r.ingest.error) {
+    add('ingest orders/s to SQLite', r.ingest.ordersPerSecondToSqlite, '>= 10000');
+    add('ingest cost / bare insert', `${r.ingest.costRatioToBare}x`, '<= 4x');
+    add('ingest orders/s end to end (with Redis jobs)', r.ingest.ordersPerSecondEndToEnd);
+    add('ingest peak RSS MB', r.ingest.peakRssMb, '<= 250');
+  }
+  if (r.idle && !r.idle.error) {
+    add('idle poll API calls per account', JSON.stringify(r.idle.idleApiCallsPerAccount), '1 each');
+    add('idle poll DB ms (all accounts, 1M stored)', r.idle.idleDbMsAllAccounts, '< 5');
+    add('100 changed: DB ms 1M stored / empty store', `${r.idle.hundredChangedDbMs.stored1m} / ${r.idle.hundredChangedDbMs.storedNone}`, 'O(100)');
+  }
+  if (r.budget && !r.budget.error) {
+    for (const p of r.budget.platforms) {
+      add(`${p.platform}: share of allowed rate, 429s`, `${p.shareOfAllowedRate ?? 'n/a'}, ${p.responses429}`, '>= 0.9, 0');
+      add(`${p.platform}: calls/order (min, naive 7-day/day vs ours/day)`, `${p.callsPerOrder} (${p.minimumCallsPerOrder}; ${p.naive7DayCallsPerDay} vs ${p.oursCallsPerDay})`);
+    }
+  }
+  if (r.latency && !r.latency.error) {
+    for (const p of ['amazon', 'ebay', 'etsy']) {
+      const l = r.latency[p];
+      if (l) add(`${p}: latency p50 / p95 (x interval)`, `${l.p50OfInterval} / ${l.p95OfInterval}`, 'p95 <= 1.1');
+    }
+  }
+  if (r.memory && !r.memory.error) {
+    add('steady RSS MB after polling cycles', r.memory.steadyRssMb, '<= 150');
+    add('heap growth MB / 100 cycles (2nd half)', r.memory.heapGrowthMbPer100CyclesSecondHalf, '~0');
+  }
+  for (const [k, v] of Object.entries(r)) if (v && typeof v === 'object' && 'error' in (v as object)) add(`${k}`, (v as { error: string }).error);
+  const w = [0, 1, 2].map((i) => Math.max(...rows.map((row) => row[i]!.length), 6));
+  for (const row of rows) process.stdout.write(`${row.map((c, i) => c.padEnd(w[i]!)).join('  ')}\n`);
+  process.stdout.write(`\nresults: bench/results/latest.json\n`);
+}
