@@ -18,31 +18,29 @@ export interface RetryOptions {
  * everything else (auth, bad payload, validation, permanent refusal) fails at once.
  */
 export async function withRetry<T>(fn: () => Promise<T>, options: RetryOptions = {}): Promise<T> {
-  let rateLimitWaits = 0;
-  return pRetry(
-    async () => {
-      try {
-        return await fn();
-      } catch (err) {
-        if (err instanceof RateLimitedError) {
-          rateLimitWaits += 1;
-          if (rateLimitWaits > (options.maxRateLimitWaits ?? 20)) throw new AbortError(err);
-          await options.onRateLimited?.(err);
-          await sleep(err.retryAfterMs);
-          throw err;
-        }
-        if (err instanceof TransientError) throw err;
-        throw new AbortError(err as Error);
-      }
-    },
-    {
-      retries: options.retries ?? 5,
-      minTimeout: options.minTimeoutMs ?? 500,
-      maxTimeout: options.maxTimeoutMs ?? 30_000,
-      factor: 2,
-      randomize: true,
-      // A 429 already waited its Retry-After above; back off again only for transient failures.
-      shouldConsumeRetry: ({ error }) => !(error instanceof RateLimitedError),
-    },
-  );
+  for (let rateLimitWaits = 0; ; rateLimitWaits++) {
+    try {
+      return await pRetry(
+        async () => {
+          try {
+            return await fn();
+          } catch (err) {
+            if (err instanceof TransientError) throw err;
+            throw new AbortError(err as Error); // rate limits are handled below; the rest is final
+          }
+        },
+        {
+          retries: options.retries ?? 5,
+          minTimeout: options.minTimeoutMs ?? 500,
+          maxTimeout: options.maxTimeoutMs ?? 30_000,
+          factor: 2,
+          randomize: true,
+        },
+      );
+    } catch (err) {
+      if (!(err instanceof RateLimitedError) || rateLimitWaits >= (options.maxRateLimitWaits ?? 20)) throw err;
+      await options.onRateLimited?.(err);
+      await sleep(err.retryAfterMs);
+    }
+  }
 }
