@@ -1,4 +1,113 @@
+import { randomBytes } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ETSY_SANDBOX_CREDENTIALS } from '../../adapters/etsy/index.ts';
+import { ETSY_LIMIT } from '../../adapters/etsy/limits.ts';
 import type { RegisterPlatformRoutes } from '../platforms.ts';
+import type { SandboxContext } from '../server.ts';
+import { renderEtsyReceipt } from './render.ts';
 
-/** The Etsy sandbox routes (filled in by the Etsy adapter issue). */
-export const etsyRoutes: RegisterPlatformRoutes | undefined = undefined;
+/**
+ * Etsy Open API v3 as the worker uses it: OAuth refresh with a rotating refresh token, shop
+ * receipts with min_last_modified / limit / offset, one receipt, tracking upload; Etsy's
+ * rate-limit headers on every answer and real 429s past 10/s or 10,000/day (times the scale).
+ */
+export const etsyRoutes: RegisterPlatformRoutes = (app, ctx) => {
+  const validAccess = new Set([ETSY_SANDBOX_CREDENTIALS.accessToken]);
+  let refreshToken = ETSY_SANDBOX_CREDENTIALS.refreshToken!;
+  const error = (reply: FastifyReply, status: number, message: string) => reply.code(status).send({ error: message });
+
+  app.post<{ Body: Record<string, string> }>('/v3/public/oauth/token', async (req, reply) => {
+    const b = req.body ?? {};
+    ctx.store.record({ platform: 'etsy', operation: 'refreshToken', status: 200 });
+    if (b.grant_type !== 'refresh_token' || b.client_id !== ETSY_SANDBOX_CREDENTIALS.clientId) {
+      return reply.code(400).send({ error: 'invalid_request', error_description: 'grant_type must be refresh_token with a known client_id' });
+    }
+    if (b.refresh_token !== refreshToken) return reply.code(400).send({ error: 'invalid_grant', error_description: 'refresh token is invalid or expired' });
+    const access = `sandbox-etsy-${randomBytes(12).toString('hex')}`;
+    refreshToken = `sandbox-etsy-refresh-${randomBytes(12).toString('hex')}`; // rotated, as Etsy does
+    validAccess.add(access);
+    return { access_token: access, token_type: 'Bearer', expires_in: 3600, refresh_token: refreshToken };
+  });
+
+  /** Auth, rate limits and injected faults, the same for every application endpoint. */
+  const guard = (operation: string) => async (req: FastifyRequest, reply: FastifyReply) => {
+    if (req.headers['x-api-key'] !== ETSY_SANDBOX_CREDENTIALS.clientId) return error(reply, 403, 'Invalid API key');
+    const token = /^Bearer (.+)$/.exec(String(req.headers.authorization ?? ''))?.[1];
+    if (!token || !validAccess.has(token)) return error(reply, 401, 'invalid_token');
+    const wait = ctx.buckets.take('etsy:app', ETSY_LIMIT.ratePerSecond, ETSY_LIMIT.burst);
+    const day = wait === 0 ? ctx.buckets.takeDaily('etsy:app', ETSY_LIMIT.perDay!) : { allowed: true, remaining: 0 };
+    reply.headers({
+      'x-limit-per-second': String(ETSY_LIMIT.ratePerSecond * scale(ctx)),
+      'x-remaining-this-second': String(ctx.buckets.remaining('etsy:app')),
+      'x-limit-per-day': String(ETSY_LIMIT.perDay! * scale(ctx)),
+      'x-remaining-today': String(day.remaining),
+    });
+    if (wait > 0 || !day.allowed) {
+      ctx.store.record({ platform: 'etsy', operation, status: 429 });
+      return reply.code(429).header('retry-after', String(Math.max(1, Math.ceil(wait / 1000)))).send({ error: 'Too many requests' });
+    }
+    const fault = ctx.store.takeFault('etsy', operation);
+    if (fault) {
+      ctx.store.record({ platform: 'etsy', operation, status: fault.status });
+      return reply.code(fault.status).headers(fault.headers ?? {}).send(fault.body ?? { error: `injected ${fault.status}` });
+    }
+  };
+  const scale = (c: SandboxContext) => c.options.rateScale ?? 1;
+  const shopOk = (shopId: string) => shopId === ETSY_SANDBOX_CREDENTIALS.shopId;
+
+  app.get<{
+    Params: { shop_id: string };
+    Querystring: { min_last_modified?: string; max_last_modified?: string; limit?: string; offset?: string; sort_on?: string; sort_order?: string };
+  }>('/v3/application/shops/:shop_id/receipts', { preHandler: guard('getShopReceipts') }, async (req, reply) => {
+    if (!shopOk(req.params.shop_id)) return error(reply, 404, `Shop ${req.params.shop_id} not found`);
+    const q = req.query;
+    const limit = q.limit === undefined ? 25 : Number(q.limit);
+    const offset = Number(q.offset ?? 0);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 100) return error(reply, 400, 'Expected int <= 100 for limit');
+    const from = q.min_last_modified ? new Date(Number(q.min_last_modified) * 1000).toISOString() : undefined;
+    const to = q.max_last_modified ? new Date((Number(q.max_last_modified) + 1) * 1000).toISOString() : undefined;
+    let list = ctx.store.modifiedBetween('etsy', from, to);
+    if (q.sort_on === 'created') list.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+    else if (q.sort_on === 'receipt_id') list.sort((a, b) => a.numericId - b.numericId);
+    if (q.sort_order === 'desc' || q.sort_order === 'descending') list = list.reverse();
+    ctx.store.record({ platform: 'etsy', operation: 'getShopReceipts', params: q, status: 200 });
+    return { count: list.length, results: list.slice(offset, offset + limit).map((o) => renderEtsyReceipt(o)) };
+  });
+
+  app.get<{ Params: { shop_id: string; receipt_id: string } }>(
+    '/v3/application/shops/:shop_id/receipts/:receipt_id',
+    { preHandler: guard('getShopReceipt') },
+    async (req, reply) => {
+      const order = shopOk(req.params.shop_id) ? ctx.store.get('etsy', req.params.receipt_id) : undefined;
+      if (!order) return error(reply, 404, `Receipt ${req.params.receipt_id} not found`);
+      ctx.store.record({ platform: 'etsy', operation: 'getShopReceipt', params: req.params, status: 200 });
+      return renderEtsyReceipt(order);
+    },
+  );
+
+  app.post<{ Params: { shop_id: string; receipt_id: string }; Body: Record<string, string> }>(
+    '/v3/application/shops/:shop_id/receipts/:receipt_id/tracking',
+    { preHandler: guard('createReceiptShipment') },
+    async (req, reply) => {
+      const order = shopOk(req.params.shop_id) ? ctx.store.get('etsy', req.params.receipt_id) : undefined;
+      if (!order) return error(reply, 404, `Receipt ${req.params.receipt_id} not found`);
+      const { tracking_code, carrier_name, note_to_buyer } = req.body ?? {};
+      if (!tracking_code || !carrier_name) return error(reply, 400, 'tracking_code and carrier_name are required');
+      if (order.state === 'cancelled') return error(reply, 409, 'Receipt is canceled');
+      ctx.store.record({ platform: 'etsy', operation: 'createReceiptShipment', params: req.params, body: req.body, status: 200 });
+      const updated = ctx.store.update('etsy', order.id, (o) => {
+        o.shipments.push({
+          id: String(900_000_000 + ctx.store.calls.length),
+          carrier: carrier_name,
+          trackingNumber: tracking_code,
+          shippedAt: new Date().toISOString(),
+          lines: o.lines.map((l) => ({ lineId: l.lineId, quantity: l.quantity - l.quantityShipped })),
+          note: note_to_buyer,
+        });
+        for (const l of o.lines) l.quantityShipped = l.quantity; // Etsy ships the whole receipt
+        o.state = 'shipped';
+      });
+      return renderEtsyReceipt(updated);
+    },
+  );
+};

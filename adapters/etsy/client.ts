@@ -1,0 +1,165 @@
+import axios, { AxiosError, type AxiosInstance, type AxiosRequestConfig } from 'axios';
+import type { Logger } from 'pino';
+import { getTokens, saveTokens } from '../../db/accounts.ts';
+import type { Db } from '../../db/connection.ts';
+import { AuthError } from '../../src/errors.ts';
+import { registerSecret } from '../../src/logger.ts';
+import { classifyHttpFailure } from '../http-errors.ts';
+import { OperationLimiters } from '../limiter.ts';
+import { withRetry, type RetryOptions } from '../retry.ts';
+import { etsyLimits } from './limits.ts';
+
+export const ETSY_API_URL = 'https://openapi.etsy.com';
+/** Refresh this long before the access token's hour is up. */
+const REFRESH_MARGIN_MS = 5 * 60_000;
+
+export interface EtsyClientOptions {
+  db: Db;
+  log: Logger;
+  accountId: string;
+  clientId: string;
+  accessToken: string;
+  refreshToken?: string;
+  baseUrl?: string;
+  rateLimitPerMinute?: number;
+  retry?: RetryOptions;
+}
+
+interface TokenResponse {
+  access_token: string;
+  token_type: string;
+  expires_in: number;
+  refresh_token: string;
+}
+
+/**
+ * Etsy Open API v3 over axios: `x-api-key` on every call, an OAuth bearer token refreshed before
+ * it expires (and once on a 401), the refresh token Etsy rotates persisted in SQLite, every call
+ * through the app's rate limiter and the shared retry policy.
+ */
+export class EtsyClient {
+  readonly http: AxiosInstance;
+  private readonly limiters: OperationLimiters;
+  private readonly opts: EtsyClientOptions;
+  private accessToken: string;
+  private refreshToken?: string;
+  private expiresAt?: number;
+  private refreshing?: Promise<void>;
+
+  constructor(opts: EtsyClientOptions) {
+    this.opts = opts;
+    this.http = axios.create({ baseURL: opts.baseUrl ?? ETSY_API_URL, timeout: 30_000, headers: { 'x-api-key': opts.clientId } });
+    this.limiters = new OperationLimiters(etsyLimits, opts.rateLimitPerMinute);
+    // Tokens the worker refreshed itself are newer than the ones in the config.
+    const stored = getTokens(opts.db, opts.accountId);
+    this.accessToken = stored?.accessToken ?? opts.accessToken;
+    this.refreshToken = stored?.refreshToken ?? opts.refreshToken;
+    this.expiresAt = stored?.accessTokenExpiresAt ? Date.parse(stored.accessTokenExpiresAt) : undefined;
+    registerSecret(this.accessToken);
+    registerSecret(this.refreshToken);
+  }
+
+  /** One API call: limiter, token freshness, one refresh on 401, errors mapped onto the taxonomy. */
+  async request<T>(operation: string, config: AxiosRequestConfig): Promise<T> {
+    return withRetry(
+      () =>
+        this.limiters.schedule('api', async () => {
+          await this.ensureFreshToken();
+          try {
+            return await this.send<T>(config);
+          } catch (err) {
+            if (err instanceof AxiosError && err.response?.status === 401 && this.refreshToken) {
+              await this.refresh('the API answered 401');
+              try {
+                return await this.send<T>(config);
+              } catch (again) {
+                throw this.classify(operation, again);
+              }
+            }
+            throw this.classify(operation, err);
+          }
+        }),
+      this.opts.retry,
+    );
+  }
+
+  private async send<T>(config: AxiosRequestConfig): Promise<T> {
+    const res = await this.http.request<T>({ ...config, headers: { ...config.headers, Authorization: `Bearer ${this.accessToken}` } });
+    this.followRateHeaders(res.headers as Record<string, string>);
+    return res.data;
+  }
+
+  /** Slow down before Etsy says 429: when this second's budget is spent, wait for the next. */
+  private followRateHeaders(headers: Record<string, string>) {
+    const perSecond = Number(headers['x-limit-per-second']);
+    if (perSecond > 0) this.limiters.adjustRate('api', perSecond);
+    if (headers['x-remaining-this-second'] === '0') void this.limiters.drain('api');
+    const today = Number(headers['x-remaining-today']);
+    if (Number.isFinite(today) && today < 100) this.opts.log.warn({ remainingToday: today }, 'Etsy daily request budget nearly spent');
+  }
+
+  private classify(operation: string, err: unknown): Error {
+    if (!(err instanceof AxiosError)) return err as Error;
+    const data = err.response?.data as { error?: string; error_description?: string } | undefined;
+    return classifyHttpFailure(
+      'etsy',
+      operation,
+      {
+        status: err.response?.status,
+        code: err.code,
+        headers: err.response?.headers as Record<string, string>,
+        detail: data?.error_description ?? data?.error ?? (typeof data === 'string' ? data : undefined),
+      },
+      err,
+    );
+  }
+
+  private async ensureFreshToken() {
+    if (this.expiresAt !== undefined && this.refreshToken && this.expiresAt - Date.now() < REFRESH_MARGIN_MS) {
+      await this.refresh('the access token expires soon');
+    }
+  }
+
+  private refresh(reason: string): Promise<void> {
+    this.refreshing ??= this.doRefresh(reason).finally(() => (this.refreshing = undefined));
+    return this.refreshing;
+  }
+
+  private async doRefresh(reason: string) {
+    if (!this.refreshToken) throw new AuthError('etsy', 'the access token was refused and no ETSY_REFRESH_TOKEN is configured; re-authorize the app');
+    this.opts.log.info({ reason }, 'refreshing the Etsy access token');
+    let token: TokenResponse;
+    try {
+      const res = await this.http.post<TokenResponse>(
+        '/v3/public/oauth/token',
+        new URLSearchParams({ grant_type: 'refresh_token', client_id: this.opts.clientId, refresh_token: this.refreshToken }),
+        { headers: { 'content-type': 'application/x-www-form-urlencoded' } },
+      );
+      token = res.data;
+    } catch (err) {
+      const status = err instanceof AxiosError ? err.response?.status : undefined;
+      const detail = err instanceof AxiosError ? JSON.stringify(err.response?.data ?? err.code) : String(err);
+      if (status && status < 500 && status !== 429) {
+        throw new AuthError('etsy', `Etsy refused the refresh token (${status}: ${detail}); re-authorize the app and set ETSY_ACCESS_TOKEN/ETSY_REFRESH_TOKEN`, {
+          cause: err,
+        });
+      }
+      throw classifyHttpFailure('etsy', 'refreshToken', { status, code: err instanceof AxiosError ? err.code : undefined }, err);
+    }
+    if (!token?.access_token || !token.refresh_token) throw new AuthError('etsy', 'Etsy answered the token refresh without tokens');
+    registerSecret(token.access_token);
+    registerSecret(token.refresh_token);
+    this.accessToken = token.access_token;
+    this.refreshToken = token.refresh_token; // Etsy rotates it: the old one stops working
+    this.expiresAt = Date.now() + token.expires_in * 1000;
+    saveTokens(this.opts.db, this.opts.accountId, {
+      accessToken: this.accessToken,
+      refreshToken: this.refreshToken,
+      accessTokenExpiresAt: new Date(this.expiresAt).toISOString(),
+    });
+  }
+
+  async close() {
+    await this.limiters.stop();
+  }
+}

@@ -1,0 +1,108 @@
+import { accountId } from '../../db/accounts.ts';
+import { BadPayloadError } from '../../src/errors.ts';
+import { fractionToMinor } from '../../src/money.ts';
+import type { Address, Order, OrderItem, OrderStatus, PaymentStatus } from '../types.ts';
+import type { EtsyMoney, EtsyReceipt, EtsyTransaction } from './wire.ts';
+
+/** Etsy's personalization arrives as a transaction variation with this name. */
+const PERSONALIZATION = /^personali[sz]ation$/i;
+
+const iso = (epochSeconds: number, field: string) => {
+  if (!Number.isFinite(epochSeconds) || epochSeconds <= 0) throw new BadPayloadError(field, `"${epochSeconds}" is not a timestamp`);
+  return new Date(epochSeconds * 1000).toISOString();
+};
+
+function money(m: EtsyMoney | undefined, field: string): number {
+  if (!m || typeof m.amount !== 'number' || typeof m.divisor !== 'number' || !m.currency_code) {
+    throw new BadPayloadError(field, 'missing or not an Etsy Money object');
+  }
+  return fractionToMinor(m.amount, m.divisor, m.currency_code, field);
+}
+
+export function etsyStatus(r: EtsyReceipt): { status: OrderStatus; paymentStatus: PaymentStatus } {
+  const paymentStatus: PaymentStatus =
+    r.status === 'fully refunded' ? 'refunded' : r.status === 'partially refunded' ? 'partially_refunded' : r.is_paid ? 'paid' : 'pending';
+  if (r.status === 'canceled' || r.status === 'fully refunded') return { status: 'cancelled', paymentStatus };
+  if (!r.is_paid) return { status: 'pending', paymentStatus };
+  if (r.is_shipped) return { status: 'shipped', paymentStatus };
+  return { status: (r.shipments?.length ?? 0) > 0 ? 'partially_shipped' : 'unshipped', paymentStatus };
+}
+
+function toItem(t: EtsyTransaction, index: number, currency: string): OrderItem {
+  const field = `transactions[${index}]`;
+  if (typeof t.transaction_id !== 'number') throw new BadPayloadError(`${field}.transaction_id`, 'missing');
+  if (!Number.isInteger(t.quantity) || t.quantity < 1) throw new BadPayloadError(`${field}.quantity`, `"${t.quantity}" is not a positive integer`);
+  if (t.price?.currency_code && t.price.currency_code !== currency) {
+    throw new BadPayloadError(`${field}.price.currency_code`, `${t.price.currency_code} differs from the receipt's ${currency}`);
+  }
+  let personalization: string | undefined;
+  const variations: Record<string, string> = {};
+  for (const v of t.variations ?? []) {
+    if (PERSONALIZATION.test(v.formatted_name)) personalization = v.formatted_value; // verbatim: it gets printed
+    else variations[v.formatted_name] = v.formatted_value;
+  }
+  const sku = t.sku?.trim();
+  return {
+    externalLineId: String(t.transaction_id),
+    sku: sku || `ETSY-${t.listing_id ?? 'unknown'}-${t.product_id ?? 'unknown'}`,
+    skuFallback: sku ? undefined : `no SKU on the listing: listing ${t.listing_id ?? '?'}, product ${t.product_id ?? '?'}`,
+    title: t.title ?? '(untitled listing)',
+    quantity: t.quantity,
+    quantityShipped: t.shipped_timestamp ? t.quantity : 0,
+    unitPriceMinor: money(t.price, `${field}.price`),
+    personalization,
+    variations: Object.keys(variations).length ? variations : undefined,
+    listingId: t.listing_id != null ? String(t.listing_id) : undefined,
+    extra: t.product_id != null ? { productId: String(t.product_id) } : undefined,
+  };
+}
+
+/**
+ * Where an Etsy shop receipt becomes an Order. Pure: throws BadPayloadError naming the field
+ * when the receipt cannot be trusted (the poll quarantines it and goes on).
+ */
+export function etsyReceiptToOrder(r: EtsyReceipt, shopId: string): Order {
+  if (typeof r?.receipt_id !== 'number') throw new BadPayloadError('receipt_id', 'missing');
+  if (!Array.isArray(r.transactions)) throw new BadPayloadError('transactions', 'missing');
+  if (!r.grandtotal?.currency_code) throw new BadPayloadError('grandtotal.currency_code', 'missing');
+  const currency = r.grandtotal.currency_code;
+  const { status, paymentStatus } = etsyStatus(r);
+  const shipDates = r.transactions.map((t) => t.expected_ship_date).filter((d): d is number => typeof d === 'number' && d > 0);
+
+  // Etsy withholds the address from apps not allowed to read it: that is "unavailable", not blank.
+  const hasAddress = Boolean(r.first_line?.trim() || r.formatted_address?.trim());
+  const address: Address | undefined = hasAddress
+    ? {
+        name: r.name || undefined,
+        line1: r.first_line || undefined,
+        line2: r.second_line || undefined,
+        city: r.city || undefined,
+        region: r.state || undefined,
+        postalCode: r.zip || undefined,
+        countryCode: r.country_iso || undefined,
+      }
+    : undefined;
+
+  return {
+    platform: 'etsy',
+    accountId: accountId('etsy', shopId),
+    externalId: String(r.receipt_id),
+    status,
+    paymentStatus,
+    purchasedAt: iso(r.created_timestamp, 'created_timestamp'),
+    updatedAt: iso(r.updated_timestamp, 'updated_timestamp'),
+    shipBy: shipDates.length ? new Date(Math.min(...shipDates) * 1000).toISOString() : undefined,
+    currency,
+    totalMinor: money(r.grandtotal, 'grandtotal'),
+    subtotalMinor: r.subtotal ? money(r.subtotal, 'subtotal') : undefined,
+    shippingMinor: r.total_shipping_cost ? money(r.total_shipping_cost, 'total_shipping_cost') : undefined,
+    taxMinor: r.total_tax_cost ? money(r.total_tax_cost, 'total_tax_cost') : undefined,
+    buyerName: r.name || undefined,
+    buyerEmail: r.buyer_email || undefined,
+    shippingAddress: address,
+    addressUnavailable: !hasAddress,
+    giftMessage: r.is_gift && r.gift_message ? r.gift_message : undefined,
+    buyerNote: r.message_from_buyer || undefined,
+    items: r.transactions.map((t, i) => toItem(t, i, currency)),
+  };
+}

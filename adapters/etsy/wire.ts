@@ -1,0 +1,67 @@
+/** The parts of Etsy's v3 wire format the adapter reads (components/schemas in the official definition). */
+export interface EtsyMoney {
+  amount: number;
+  divisor: number;
+  currency_code: string;
+}
+
+export interface EtsyVariation {
+  property_id: number;
+  value_id: number | null;
+  formatted_name: string;
+  formatted_value: string;
+}
+
+export interface EtsyTransaction {
+  transaction_id: number;
+  title: string | null;
+  quantity: number;
+  listing_id: number | null;
+  product_id: number | null;
+  sku: string | null;
+  price: EtsyMoney;
+  shipping_cost?: EtsyMoney;
+  variations: EtsyVariation[];
+  expected_ship_date: number | null;
+  shipped_timestamp?: number | null;
+  is_digital?: boolean;
+}
+
+export interface EtsyShipment {
+  receipt_shipping_id: number | null;
+  shipment_notification_timestamp: number;
+  carrier_name: string;
+  tracking_code: string;
+}
+
+export interface EtsyReceipt {
+  receipt_id: number;
+  status: 'paid' | 'completed' | 'open' | 'payment processing' | 'canceled' | 'fully refunded' | 'partially refunded';
+  buyer_email?: string | null;
+  name?: string;
+  first_line?: string;
+  second_line?: string | null;
+  city?: string;
+  state?: string | null;
+  zip?: string;
+  country_iso?: string;
+  formatted_address?: string;
+  message_from_buyer?: string | null;
+  is_paid: boolean;
+  is_shipped: boolean;
+  is_gift?: boolean;
+  gift_message?: string;
+  created_timestamp: number;
+  updated_timestamp: number;
+  grandtotal: EtsyMoney;
+  subtotal?: EtsyMoney;
+  total_shipping_cost?: EtsyMoney;
+  total_tax_cost?: EtsyMoney;
+  shipments: EtsyShipment[];
+  transactions: EtsyTransaction[];
+}
+
+export interface EtsyReceiptList {
+  count: number;
+  results: EtsyReceipt[];
+}

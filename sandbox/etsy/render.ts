@@ -1,0 +1,99 @@
+import type { EtsyMoney, EtsyReceipt } from '../../adapters/etsy/wire.ts';
+import { orderTotals, type SandboxOrder } from '../generator.ts';
+
+const money = (minor: number, o: SandboxOrder): EtsyMoney => ({ amount: minor, divisor: 10 ** o.exponent, currency_code: o.currency });
+const seconds = (iso: string) => Math.floor(Date.parse(iso) / 1000);
+
+/** A sandbox order as Etsy's ShopReceipt (components/schemas/ShopReceipt). */
+export function renderEtsyReceipt(o: SandboxOrder, shopOwnerId = 555_001): EtsyReceipt & Record<string, unknown> {
+  const totals = orderTotals(o);
+  const shipped = o.state === 'shipped';
+  return {
+    receipt_id: o.numericId,
+    receipt_type: 0,
+    seller_user_id: shopOwnerId,
+    seller_email: 'shop@example.com',
+    buyer_user_id: 700_000 + (o.numericId % 100_000),
+    buyer_email: o.buyer.email,
+    name: o.address.name,
+    first_line: o.address.line1,
+    second_line: o.address.line2 ?? null,
+    city: o.address.city,
+    state: o.address.region,
+    zip: o.address.postalCode,
+    status:
+      o.state === 'cancelled' ? 'canceled' : o.state === 'shipped' ? 'completed' : o.paid ? 'paid' : 'payment processing',
+    formatted_address: `${o.address.name}\n${o.address.line1}\n${o.address.city}, ${o.address.region} ${o.address.postalCode}\n${o.address.countryCode}`,
+    country_iso: o.address.countryCode,
+    payment_method: 'cc',
+    payment_email: '',
+    message_from_seller: null,
+    message_from_buyer: o.buyerNote ?? null,
+    message_from_payment: null,
+    is_paid: o.paid,
+    is_shipped: shipped,
+    create_timestamp: seconds(o.createdAt),
+    created_timestamp: seconds(o.createdAt),
+    update_timestamp: seconds(o.updatedAt),
+    updated_timestamp: seconds(o.updatedAt),
+    is_gift: Boolean(o.giftMessage),
+    gift_message: o.giftMessage ?? '',
+    grandtotal: money(totals.total, o),
+    subtotal: money(totals.subtotal, o),
+    total_price: money(totals.subtotal, o),
+    total_shipping_cost: money(totals.shipping, o),
+    total_tax_cost: money(totals.tax, o),
+    total_vat_cost: money(0, o),
+    discount_amt: money(0, o),
+    gift_wrap_price: money(0, o),
+    shipments: o.shipments.map((s) => ({
+      receipt_shipping_id: Number(s.id),
+      shipment_notification_timestamp: seconds(s.shippedAt),
+      carrier_name: s.carrier,
+      tracking_code: s.trackingNumber,
+    })),
+    transactions: o.lines.map((l) => ({
+      transaction_id: Number(l.lineId),
+      title: l.title,
+      description: null,
+      seller_user_id: shopOwnerId,
+      buyer_user_id: 700_000 + (o.numericId % 100_000),
+      create_timestamp: seconds(o.createdAt),
+      created_timestamp: seconds(o.createdAt),
+      paid_timestamp: o.paid ? seconds(o.createdAt) : null,
+      shipped_timestamp: l.quantityShipped >= l.quantity ? seconds(o.updatedAt) : null,
+      quantity: l.quantity,
+      listing_image_id: null,
+      receipt_id: o.numericId,
+      is_digital: false,
+      file_data: '',
+      listing_id: Number(l.listingId),
+      transaction_type: 'listing',
+      product_id: Number(l.productId),
+      sku: l.sku ?? '',
+      price: money(l.unitPriceMinor, o),
+      shipping_cost: money(0, o),
+      variations: [
+        ...Object.entries(l.variations ?? {}).map(([name, value], i) => ({
+          property_id: 200 + i,
+          value_id: null,
+          formatted_name: name,
+          formatted_value: value,
+        })),
+        ...(l.personalization !== undefined
+          ? [{ property_id: 54, value_id: null, formatted_name: 'Personalization', formatted_value: l.personalization }]
+          : []),
+      ],
+      product_data: [],
+      shipping_profile_id: null,
+      min_processing_days: 1,
+      max_processing_days: 3,
+      shipping_method: null,
+      shipping_upgrade: null,
+      expected_ship_date: seconds(o.shipBy),
+      buyer_coupon: 0,
+      shop_coupon: 0,
+    })),
+    refunds: [],
+  };
+}
