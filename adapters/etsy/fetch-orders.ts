@@ -2,7 +2,7 @@ import type { OrderPage } from '../types.ts';
 import type { EtsyClient } from './client.ts';
 import type { EtsyReceipt, EtsyReceiptList } from './wire.ts';
 
-const PAGE_SIZE = 100; // getShopReceipts allows 1..100
+const MAX_PAGE_SIZE = 100; // getShopReceipts allows 1..100
 /** Re-read this much before the cursor: receipts updated in the same second as the last poll. */
 const OVERLAP_SECONDS = 120;
 
@@ -12,7 +12,12 @@ const OVERLAP_SECONDS = 120;
  * and would shift the rest, so each request starts at the newest update time seen so far and skips
  * only the receipts already read at exactly that second.
  */
-export async function* fetchEtsyReceipts(client: EtsyClient, shopId: string, cursor: string | null): AsyncIterable<OrderPage<EtsyReceipt>> {
+export async function* fetchEtsyReceipts(
+  client: EtsyClient,
+  shopId: string,
+  cursor: string | null,
+  pageSize = MAX_PAGE_SIZE,
+): AsyncIterable<OrderPage<EtsyReceipt>> {
   let since = cursor ? Math.floor(Date.parse(cursor) / 1000) - OVERLAP_SECONDS : 0;
   let seenAtSince = new Set<number>();
   for (;;) {
@@ -21,7 +26,7 @@ export async function* fetchEtsyReceipts(client: EtsyClient, shopId: string, cur
       url: `/v3/application/shops/${shopId}/receipts`,
       params: {
         min_last_modified: since,
-        limit: PAGE_SIZE,
+        limit: pageSize,
         offset: seenAtSince.size,
         sort_on: 'updated',
         sort_order: 'asc',
@@ -37,6 +42,6 @@ export async function* fetchEtsyReceipts(client: EtsyClient, shopId: string, cur
     }
     for (const r of results) if (r?.updated_timestamp === since) seenAtSince.add(r.receipt_id);
     yield { orders: fresh, nextCursor: new Date(since * 1000).toISOString() };
-    if (results.length < PAGE_SIZE) return;
+    if (results.length < pageSize) return;
   }
 }

@@ -20,6 +20,8 @@ export interface EtsyAdapterOptions {
   baseUrl?: string;
   rateLimitPerMinute?: number;
   retry?: RetryOptions;
+  /** Receipts per request (Etsy allows up to 100). */
+  pageSize?: number;
 }
 
 export function createEtsyAdapter(o: EtsyAdapterOptions): MarketplaceAdapter<EtsyReceipt> & { client: EtsyClient } {
@@ -41,7 +43,7 @@ export function createEtsyAdapter(o: EtsyAdapterOptions): MarketplaceAdapter<Ets
     accountId: shopId,
     limits: etsyLimits,
     client,
-    fetchOrdersSince: (cursor) => fetchEtsyReceipts(client, shopId, cursor),
+    fetchOrdersSince: (cursor) => fetchEtsyReceipts(client, shopId, cursor, o.pageSize),
     normalize: (raw) => etsyReceiptToOrder(raw, shopId),
     rawOrderId: (raw) => (raw && typeof raw.receipt_id === 'number' ? String(raw.receipt_id) : undefined),
     mapCarrier: (name) => mapEtsyCarrier(name),

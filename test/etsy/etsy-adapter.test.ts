@@ -1,0 +1,193 @@
+import { readFileSync } from 'node:fs';
+import nock from 'nock';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createEtsyAdapter } from '../../adapters/etsy/index.ts';
+import type { EtsyReceipt, EtsyReceiptList } from '../../adapters/etsy/wire.ts';
+import { getTokens } from '../../db/accounts.ts';
+import { orderItems, orders } from '../../db/schema.ts';
+import { pollAccount } from '../../jobs/poll.ts';
+import { ManualActionRequired, ValidationError } from '../../src/errors.ts';
+import { silentLog, tempDatabase } from '../support/env.ts';
+
+const API = 'https://openapi.etsy.com';
+const SHOP = '1000001';
+const fixture = <T>(name: string): T => JSON.parse(readFileSync(new URL(`../fixtures/etsy/${name}`, import.meta.url), 'utf8')) as T;
+const page1 = fixture<EtsyReceiptList>('receipts-page-1.json');
+const page2 = fixture<EtsyReceiptList>('receipts-page-2.json');
+const credentials = { clientId: 'test-keystring', accessToken: 'config-access-token', refreshToken: 'config-refresh-token', shopId: SHOP };
+
+let store: ReturnType<typeof tempDatabase>;
+const adapter = (extra: Partial<Parameters<typeof createEtsyAdapter>[0]> = {}) =>
+  createEtsyAdapter({ db: store.db, log: silentLog(), credentials, pageSize: 3, retry: { minTimeoutMs: 1, maxTimeoutMs: 2 }, ...extra });
+
+beforeAll(() => nock.disableNetConnect());
+afterAll(() => nock.enableNetConnect());
+beforeEach(() => (store = tempDatabase()));
+afterEach(() => {
+  nock.cleanAll();
+  store.dispose();
+});
+
+const lastTs = (list: EtsyReceiptList) => Math.max(...list.results.map((r) => r.updated_timestamp));
+function mockTwoPages() {
+  const seenAtLast = page1.results.filter((r) => r.updated_timestamp === lastTs(page1)).length;
+  nock(API, { reqheaders: { 'x-api-key': 'test-keystring' } })
+    .get(`/v3/application/shops/${SHOP}/receipts`)
+    .query({ min_last_modified: '0', limit: '3', offset: '0', sort_on: 'updated', sort_order: 'asc' })
+    .reply(200, page1)
+    .get(`/v3/application/shops/${SHOP}/receipts`)
+    .query({ min_last_modified: String(lastTs(page1)), limit: '3', offset: String(seenAtLast), sort_on: 'updated', sort_order: 'asc' })
+    .reply(200, page2);
+}
+
+describe('Etsy adapter (nock replay)', () => {
+  it('lands a two-page receipt list exactly once', async () => {
+    mockTwoPages();
+    const first = await pollAccount({ db: store.db, adapter: adapter(), log: silentLog() });
+    expect(first).toMatchObject({ pages: 2, fetched: 5, inserted: 5 });
+
+    // The next poll re-reads from the cursor minus the overlap: the same receipts come back.
+    nock(API)
+      .get(`/v3/application/shops/${SHOP}/receipts`)
+      .query((q) => Number(q.min_last_modified) === lastTs(page2) - 120)
+      .reply(200, { count: 2, results: page2.results });
+    const again = await pollAccount({ db: store.db, adapter: adapter(), log: silentLog() });
+    expect(again).toMatchObject({ inserted: 0, updated: 0, unchanged: 2 });
+    expect(store.db.select().from(orders).all()).toHaveLength(5);
+    const lines = page1.results.concat(page2.results).reduce((n, r) => n + r.transactions.length, 0);
+    expect(store.db.select().from(orderItems).all()).toHaveLength(lines);
+    expect(nock.isDone()).toBe(true);
+  });
+
+  it('converts money with divisors 100 and 1000 exactly', () => {
+    const a = adapter();
+    const r100 = a.normalize(page1.results[0]!);
+    expect(r100.totalMinor).toBe(page1.results[0]!.grandtotal.amount);
+    const r1000 = a.normalize(page1.results[2]!);
+    const t = page1.results[2]!.transactions[0]!;
+    expect(t.price.divisor).toBe(1000);
+    expect(r1000.items[0]!.unitPriceMinor).toBe(t.price.amount / 10);
+    const currency = page1.results[2]!.grandtotal.currency_code;
+    expect(a.normalize({ ...page1.results[2]!, grandtotal: { amount: 123457, divisor: 1000, currency_code: currency } }).totalMinor).toBe(12346);
+  });
+
+  it('keeps personalization byte for byte, into SQLite', async () => {
+    mockTwoPages();
+    await pollAccount({ db: store.db, adapter: adapter(), log: silentLog() });
+    const item = store.db.select().from(orderItems).all().find((i) => i.sku === '3DP-NAMESIGN')!;
+    expect(item.personalization).toBe('Zoë & Léo 🎉\nEst. 2024 — «merci»');
+    expect(Buffer.from(item.personalization!, 'utf8').equals(Buffer.from('Zoë & Léo 🎉\nEst. 2024 — «merci»', 'utf8'))).toBe(true);
+  });
+
+  it('maps receipt states to order states', () => {
+    const a = adapter();
+    const r = page1.results[0]!;
+    const cases: [Partial<EtsyReceipt>, string, string][] = [
+      [{ status: 'payment processing', is_paid: false }, 'pending', 'pending'],
+      [{ status: 'paid', is_paid: true, is_shipped: false, shipments: [] }, 'unshipped', 'paid'],
+      [{ status: 'completed', is_paid: true, is_shipped: true }, 'shipped', 'paid'],
+      [{ status: 'canceled', is_paid: true }, 'cancelled', 'paid'],
+      [{ status: 'fully refunded', is_paid: true }, 'cancelled', 'refunded'],
+      [{ status: 'partially refunded', is_paid: true, is_shipped: false, shipments: [] }, 'unshipped', 'partially_refunded'],
+    ];
+    for (const [patch, status, payment] of cases) {
+      expect(a.normalize({ ...r, ...patch } as EtsyReceipt)).toMatchObject({ status, paymentStatus: payment });
+    }
+  });
+
+  it('falls back to listing and product ids when a listing has no SKU, and says so', () => {
+    const o = adapter().normalize(page1.results[1]!);
+    const t = page1.results[1]!.transactions[0]!;
+    expect(o.items[0]).toMatchObject({ sku: `ETSY-${t.listing_id}-${t.product_id}`, skuFallback: expect.stringContaining('no SKU') });
+  });
+
+  it('stores a withheld address as unavailable, not as blanks', () => {
+    const o = adapter().normalize({ ...page1.results[0]!, first_line: '', second_line: null, formatted_address: '', city: '', zip: '' });
+    expect(o.addressUnavailable).toBe(true);
+    expect(o.shippingAddress).toBeUndefined();
+  });
+
+  it('refreshes the token before it expires and keeps the rotated refresh token across a restart', async () => {
+    const token = fixture<{ access_token: string; refresh_token: string }>('token-refresh.json');
+    nock(API)
+      .post('/v3/public/oauth/token', (body) => body.grant_type === 'refresh_token' && body.refresh_token === 'config-refresh-token' && body.client_id === 'test-keystring')
+      .reply(200, token);
+    nock(API, { reqheaders: { authorization: `Bearer ${token.access_token}` } })
+      .get(`/v3/application/shops/${SHOP}/receipts/${page1.results[0]!.receipt_id}`)
+      .reply(200, page1.results[0]);
+    adapter(); // first start: the account row exists, the token's age is unknown
+    // Pretend the configured token was issued 58 minutes ago.
+    store.db.$client.prepare('update accounts set access_token_expires_at = ? where id = ?').run(new Date(Date.now() + 120_000).toISOString(), 'etsy:1000001');
+    const restarted = adapter();
+    await restarted.client.request('getShopReceipt', { method: 'GET', url: `/v3/application/shops/${SHOP}/receipts/${page1.results[0]!.receipt_id}` });
+    expect(getTokens(store.db, 'etsy:1000001')).toMatchObject({ accessToken: token.access_token, refreshToken: token.refresh_token });
+
+    // A new process reads the rotated tokens from SQLite, not the stale ones from the config.
+    nock(API, { reqheaders: { authorization: `Bearer ${token.access_token}` } })
+      .get(`/v3/application/shops/${SHOP}/receipts/${page1.results[0]!.receipt_id}`)
+      .reply(200, page1.results[0]);
+    const afterRestart = adapter();
+    await afterRestart.client.request('getShopReceipt', { method: 'GET', url: `/v3/application/shops/${SHOP}/receipts/${page1.results[0]!.receipt_id}` });
+    expect(nock.isDone()).toBe(true);
+  });
+
+  it('waits out a 429 and loses nothing', async () => {
+    nock(API)
+      .get(`/v3/application/shops/${SHOP}/receipts`)
+      .query(true)
+      .reply(429, { error: 'Too many requests' }, { 'retry-after': '1' });
+    mockTwoPages();
+    const t0 = Date.now();
+    const s = await pollAccount({ db: store.db, adapter: adapter(), log: silentLog() });
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(950);
+    expect(s.inserted).toBe(5);
+  });
+});
+
+describe('Etsy tracking upload', () => {
+  const receipt = page1.results[0]!;
+  const shipped = fixture<EtsyReceipt>('receipt-shipped.json');
+  const push = { shipmentId: 's1', orderExternalId: String(receipt.receipt_id), carrier: 'USPS', trackingNumber: '9400111899223100012345', shippedAt: '2026-11-21T10:00:00Z', lines: [], retry: false };
+  const receiptPath = `/v3/application/shops/${SHOP}/receipts/${receipt.receipt_id}`;
+
+  it('uploads once, with the form Etsy expects, and confirms it by reading the receipt back', async () => {
+    nock(API).get(receiptPath).reply(200, receipt);
+    const upload = nock(API)
+      .post(`${receiptPath}/tracking`, (body) => body.tracking_code === push.trackingNumber && body.carrier_name === 'usps')
+      .reply(200, shipped);
+    nock(API).get(receiptPath).reply(200, shipped);
+    const result = await adapter().pushShipment(push);
+    expect(result).toEqual({ alreadyPresent: false, remoteId: '987654321' });
+    expect(upload.isDone()).toBe(true);
+  });
+
+  it('does not upload again when a retry finds the tracking already on the receipt', async () => {
+    nock(API).get(receiptPath).reply(200, shipped);
+    const upload = nock(API).post(`${receiptPath}/tracking`).reply(200, shipped);
+    const result = await adapter().pushShipment({ ...push, retry: true });
+    expect(result.alreadyPresent).toBe(true);
+    expect(upload.isDone()).toBe(false);
+  });
+
+  it('retries an upload Etsy answered 200 but never applied', async () => {
+    nock(API).get(receiptPath).reply(200, receipt);
+    nock(API).post(`${receiptPath}/tracking`).reply(200, receipt);
+    nock(API).get(receiptPath).reply(200, receipt);
+    await expect(adapter().pushShipment(push)).rejects.toThrow(/does not show it; retrying/);
+  });
+
+  it('turns "not permitted" into a manual to-do, never a retry loop', async () => {
+    nock(API).get(receiptPath).reply(200, receipt);
+    const upload = nock(API).post(`${receiptPath}/tracking`).once().reply(403, fixture('error-403-tracking.json'));
+    const err = await adapter().pushShipment(push).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ManualActionRequired);
+    expect((err as ManualActionRequired).todo).toBe(`enter tracking ${push.trackingNumber} (usps) for receipt ${receipt.receipt_id} in Etsy`);
+    expect(upload.isDone()).toBe(true);
+  });
+
+  it('refuses an unknown carrier naming the accepted ones', () => {
+    expect(() => adapter().mapCarrier('Pigeon Post')).toThrow(ValidationError);
+    expect(() => adapter().mapCarrier('Pigeon Post')).toThrow(/Use one of: .*usps/);
+    expect(adapter().mapCarrier('Royal Mail')).toEqual({ code: 'royal-mail' });
+  });
+});
