@@ -1,0 +1,108 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSandbox, type Sandbox } from '../../sandbox/server.ts';
+import { adapterFactories } from '../../adapters/registry.ts';
+
+/** The platforms whose adapters exist: the worker polls exactly these in sandbox mode. */
+const PLATFORMS = adapterFactories.map((f) => f.platform);
+import { REDIS_URL, redisPrefix, tempDir } from '../support/env.ts';
+
+/**
+ * The worker as a user runs it (`node src/main.ts`, sandbox mode), killed with SIGTERM and with
+ * SIGKILL and started again: every sandbox order ends up in SQLite exactly once.
+ */
+const redis = redisPrefix();
+let sandbox: Sandbox;
+const dir = tempDir('osw-e2e-');
+const dbPath = join(dir.path, 'orders.sqlite');
+
+beforeAll(async () => {
+  sandbox = await startSandbox({ initialOrders: 20, seed: 7 });
+});
+afterAll(async () => {
+  await sandbox.close();
+  await redis.cleanup();
+  dir.remove();
+});
+
+function startWorkerProcess(): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', 'src/main.ts'], {
+    env: {
+      PATH: process.env.PATH,
+      ENV_FILE: '/nonexistent',
+      SANDBOX_URL: sandbox.url,
+      REDIS_URL,
+      REDIS_PREFIX: redis.prefix,
+      DATA_DIR: dir.path,
+      DATABASE_PATH: dbPath,
+      HTTP_PORT: '0',
+      POLL_INTERVAL: '2s',
+      LOG_LEVEL: 'info',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
+  return { child, output: () => out, exited };
+}
+
+const sandboxOrderCount = () => PLATFORMS.reduce((n, p) => n + sandbox.context.store.orders[p].size, 0);
+
+function storedCounts() {
+  const db = new Database(dbPath, { readonly: true, fileMustExist: true });
+  try {
+    const orders = (db.prepare('select count(*) n from orders').get() as { n: number }).n;
+    const distinct = (db.prepare('select count(distinct platform || account_id || external_id) n from orders').get() as { n: number }).n;
+    const items = (db.prepare('select count(*) n from order_items').get() as { n: number }).n;
+    return { orders, distinct, items };
+  } catch {
+    return { orders: 0, distinct: 0, items: 0 };
+  } finally {
+    db.close();
+  }
+}
+
+async function until(ok: () => boolean, what: string, timeoutMs = 45_000) {
+  const end = Date.now() + timeoutMs;
+  while (!ok()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(200);
+  }
+}
+
+describe('worker process', () => {
+  it('syncs the sandbox, survives SIGTERM and SIGKILL, and never duplicates', async () => {
+    const first = startWorkerProcess();
+    await until(() => first.output().includes('worker started'), 'the first start');
+    await until(() => storedCounts().orders >= sandboxOrderCount(), 'the first sync');
+
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+    expect(first.output()).toContain('shut down cleanly');
+
+    // New orders arrive while the worker is down; the restart picks them up from its cursors.
+    for (const p of PLATFORMS) sandbox.context.store.add(p, 5);
+    const second = startWorkerProcess();
+    await until(() => storedCounts().orders >= sandboxOrderCount(), 'the sync after restart');
+    for (const p of PLATFORMS) sandbox.context.store.add(p, 5);
+    await sleep(300);
+    second.child.kill('SIGKILL');
+    await second.exited;
+
+    const third = startWorkerProcess();
+    await until(() => storedCounts().orders >= sandboxOrderCount(), 'the sync after SIGKILL');
+    third.child.kill('SIGTERM');
+    expect(await third.exited).toBe(0);
+
+    const counts = storedCounts();
+    expect(counts.orders).toBe(sandboxOrderCount());
+    expect(counts.distinct).toBe(counts.orders);
+    const lines = PLATFORMS.reduce((n, p) => n + [...sandbox.context.store.orders[p].values()].reduce((m, o) => m + o.lines.length, 0), 0);
+    expect(counts.items).toBe(lines);
+  }, 180_000);
+});
