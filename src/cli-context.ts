@@ -23,7 +23,8 @@ export interface CliContext {
 export async function openCliContext(config: Config = loadConfigOrExit()): Promise<CliContext> {
   const db = openDatabase(config.databasePath);
   const redisTarget: RedisTarget = config.redisUrl ? { url: config.redisUrl } : { path: join(resolve(config.dataDir), 'redis', 'redis.sock') };
-  const redis = createRedis(redisTarget, { maxRetriesPerRequest: 1, retryStrategy: () => null, connectionName: 'osw-cli' });
+  // BullMQ's manual workers need maxRetriesPerRequest null; a short retry budget keeps a dead Redis from hanging the CLI.
+  const redis = createRedis(redisTarget, { retryStrategy: (times) => (times > 3 ? null : 200), connectionName: 'osw-cli' });
   try {
     await redis.ping();
   } catch {

@@ -1,0 +1,68 @@
+import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
+import type { Db } from '../../db/connection.ts';
+import { orderItems, orders, productionItems } from '../../db/schema.ts';
+
+/** Production rows with their order line and order, as views and jobs need them. */
+export function productionRows(db: Db, where?: ReturnType<typeof and>) {
+  const q = db
+    .select({
+      id: productionItems.id,
+      kind: productionItems.kind,
+      state: productionItems.state,
+      rule: productionItems.rule,
+      reason: productionItems.reason,
+      jobId: productionItems.jobId,
+      profile: productionItems.profile,
+      estimateMinutes: productionItems.estimateMinutes,
+      flags: productionItems.flags,
+      printerGroup: productionItems.printerGroup,
+      lockToken: productionItems.lockToken,
+      takenBy: productionItems.takenBy,
+      startedAt: productionItems.startedAt,
+      printedAt: productionItems.printedAt,
+      enqueuedAt: productionItems.enqueuedAt,
+      orderItemId: orderItems.id,
+      externalLineId: orderItems.externalLineId,
+      sku: orderItems.sku,
+      title: orderItems.title,
+      quantity: orderItems.quantity,
+      personalization: orderItems.personalization,
+      variations: orderItems.variations,
+      orderId: orders.id,
+      platform: orders.platform,
+      accountId: orders.accountId,
+      externalId: orders.externalId,
+      shipBy: orders.shipBy,
+      orderStatus: orders.status,
+    })
+    .from(productionItems)
+    .innerJoin(orderItems, eq(orderItems.id, productionItems.orderItemId))
+    .innerJoin(orders, eq(orders.id, orderItems.orderId));
+  return where ? q.where(where).all() : q.all();
+}
+export type ProductionRow = ReturnType<typeof productionRows>[number];
+
+export const rowsToEnqueue = (db: Db) =>
+  productionRows(db, and(eq(productionItems.kind, 'print'), eq(productionItems.state, 'queued'), isNull(productionItems.enqueuedAt)));
+
+export const rowsWithFlag = (db: Db, flag: string) =>
+  productionRows(db, sql`exists (select 1 from json_each(${productionItems.flags}) where value = ${flag})`);
+
+export function setRow(db: Db, id: number, patch: Partial<typeof productionItems.$inferInsert>) {
+  db.update(productionItems)
+    .set({ ...patch, updatedAt: sql`(strftime('%Y-%m-%dT%H:%M:%fZ','now'))` })
+    .where(eq(productionItems.id, id))
+    .run();
+}
+
+export const withFlag = (flags: string[] | null | undefined, flag: string) => [...new Set([...(flags ?? []), flag])];
+export const withoutFlag = (flags: string[] | null | undefined, flag: string) => (flags ?? []).filter((f) => f !== flag);
+
+/** Production rows of the given order items move to shipped (the shipments feature calls this). */
+export function markLinesShipped(db: Db, orderItemIds: number[]): void {
+  if (orderItemIds.length === 0) return;
+  db.update(productionItems)
+    .set({ state: 'shipped', updatedAt: sql`(strftime('%Y-%m-%dT%H:%M:%fZ','now'))` })
+    .where(and(inArray(productionItems.orderItemId, orderItemIds), sql`${productionItems.state} not in ('cancelled')`))
+    .run();
+}
