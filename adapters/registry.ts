@@ -21,6 +21,8 @@ export interface AdapterFactory {
   platform: PlatformName;
   fromConfig(config: Config, ctx: AdapterContext): MarketplaceAdapter | undefined;
   forSandbox(ctx: AdapterContext & { sandboxUrl: string }): MarketplaceAdapter;
+  /** The platform's carrier mapping, usable without a client (the CLI validates with it). */
+  mapCarrier(name: string): { code: string; name?: string };
 }
 
 export const adapterFactories: AdapterFactory[] = [amazonFactory, ebayFactory, etsyFactory].filter(
@@ -34,4 +36,11 @@ export function createAdapters(config: Config, ctx: AdapterContext): Marketplace
     return adapterFactories.map((f) => f.forSandbox({ ...ctx, sandboxUrl }));
   }
   return adapterFactories.flatMap((f) => f.fromConfig(config, ctx) ?? []);
+}
+
+/** The carrier mapping of a platform, or a clear error when its adapter is not built in. */
+export function carrierMapperFor(platform: PlatformName): (name: string) => { code: string; name?: string } {
+  const factory = adapterFactories.find((f) => f.platform === platform);
+  if (!factory) throw new Error(`no ${platform} adapter is available in this build`);
+  return factory.mapCarrier;
 }

@@ -16,6 +16,8 @@ export interface Fault {
   status: number;
   /** How many matching requests fail; then the fault is used up. */
   remaining: number;
+  /** Let this many matching requests through first (fail the second read, say). */
+  skip?: number;
   body?: unknown;
   headers?: Record<string, string>;
 }
@@ -93,7 +95,12 @@ export class SandboxStore {
   /** A fault queued for this operation, used up one request at a time. */
   takeFault(platform: Platform, operation: string): Fault | undefined {
     const fault = this.faults.find((f) => f.platform === platform && (f.operation === operation || f.operation === '*') && f.remaining > 0);
-    if (fault) fault.remaining -= 1;
+    if (!fault) return undefined;
+    if (fault.skip) {
+      fault.skip -= 1;
+      return undefined;
+    }
+    fault.remaining -= 1;
     return fault;
   }
 

@@ -62,6 +62,7 @@ export const ETSY_SANDBOX_CREDENTIALS: EtsyCredentials = {
 
 export const etsyFactory: AdapterFactory = {
   platform: 'etsy',
+  mapCarrier: mapEtsyCarrier,
   fromConfig: (config, ctx) =>
     config.platforms.etsy &&
     createEtsyAdapter({ db: ctx.db, log: ctx.log, credentials: config.platforms.etsy, rateLimitPerMinute: ctx.rateLimitPerMinute }),

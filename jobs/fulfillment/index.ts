@@ -1,8 +1,134 @@
+import { readFileSync } from 'node:fs';
+import { Worker, type Queue } from 'bullmq';
 import type { Command } from 'commander';
-import type { WorkerFeature } from '../../src/worker.ts';
+import type { FastifyInstance } from 'fastify';
+import { carrierMapperFor } from '../../adapters/registry.ts';
+import type { Shipment } from '../../db/shipments.ts';
+import { unfinishedShipments } from '../../db/shipments.ts';
+import { openCliContext } from '../../src/cli-context.ts';
+import { errorMessage, ValidationError } from '../../src/errors.ts';
+import type { WorkerFeature, WorkerServices } from '../../src/worker.ts';
+import { jobIds, type QueueJobs } from '../queues.ts';
+import { importShipmentsCsv } from './csv-import.ts';
+import { orderView } from './order-view.ts';
+import { giveUp, pushShipmentJob } from './push.ts';
+import { parseItems, recordShipment, type CarrierMapper, type ShipmentInput } from './record.ts';
 
-/** The shipments feature (issue 7): record shipments, push tracking exactly once, order views. */
-export const fulfillmentFeature: WorkerFeature = { name: 'fulfillment' };
+/** Carrier mapping from the running adapters (worker) or the built-in mappers (CLI). */
+const liveMapper = (s: Pick<WorkerServices, 'adapters'>): CarrierMapper => (platform, name) => {
+  const adapter = s.adapters.find((a) => a.platform === platform);
+  return adapter ? adapter.mapCarrier(name) : carrierMapperFor(platform)(name);
+};
+const staticMapper: CarrierMapper = (platform, name) => carrierMapperFor(platform)(name);
 
-/** `ordersync ship ...` and `ordersync order ...` commands. */
-export function registerShipmentCommands(_program: Command): void {}
+export async function enqueuePush(queue: Queue<QueueJobs['fulfillment'], unknown, string>, s: Shipment, retryDelayMs?: number) {
+  await queue.add(`push ${s.carrierCode} ${s.trackingNumber}`, { shipmentId: s.id }, {
+    jobId: jobIds.fulfillment(s.id),
+    ...(retryDelayMs !== undefined ? { backoff: { type: 'exponential', delay: retryDelayMs, jitter: 0.5 } } : {}),
+  });
+}
+
+export function createFulfillmentFeature(opts: { retryDelayMs?: number } = {}): WorkerFeature {
+  return {
+    name: 'fulfillment',
+    workers: (s) => {
+      const worker = new Worker<QueueJobs['fulfillment']>(
+        'fulfillment',
+        (job) => pushShipmentJob({ db: s.db, adapters: s.adapters, log: s.log.child({ component: 'fulfillment' }) }, job.data.shipmentId),
+        { connection: s.redis, prefix: s.prefix, concurrency: 4, autorun: false },
+      );
+      worker.on('failed', (job, err) => {
+        if (job && job.attemptsMade >= (job.opts.attempts ?? 1)) giveUp(s.db, job.data.shipmentId, errorMessage(err));
+      });
+      return [worker];
+    },
+    // Crash recovery: a recorded shipment whose job never reached Redis is enqueued again.
+    start: async (s) => {
+      for (const shipment of unfinishedShipments(s.db)) await enqueuePush(s.queues.fulfillment, shipment, opts.retryDelayMs);
+    },
+    routes: (s) => async (root: FastifyInstance) => {
+      await root.register(async (app) => {
+        app.setErrorHandler((err, _req, reply) => {
+          if (err instanceof ValidationError) return reply.code(err.message.startsWith('unknown order') ? 404 : 400).send({ error: err.message });
+          return reply.send(err);
+        });
+        app.get<{ Params: { id: string } }>('/api/orders/:id', async (req) => orderView(s.db, req.params.id));
+        app.post<{ Params: { id: string }; Body: { carrier?: string; tracking?: string; items?: string | { sku: string; quantity: number }[]; shippedAt?: string; note?: string } }>(
+          '/api/orders/:id/shipments',
+          async (req, reply) => {
+            const b = req.body ?? {};
+            const items = typeof b.items === 'string' ? parseItems(b.items) : b.items?.map((i) => ({ ref: i.sku, quantity: i.quantity }));
+            const shipment = recordShipment(
+              s.db,
+              { order: req.params.id, carrier: b.carrier ?? '', tracking: b.tracking ?? '', items, shippedAt: b.shippedAt, note: b.note, source: 'api' },
+              liveMapper(s),
+            );
+            await enqueuePush(s.queues.fulfillment, shipment, opts.retryDelayMs);
+            return reply.code(201).send(shipment);
+          },
+        );
+      });
+    },
+  };
+}
+
+export const fulfillmentFeature = createFulfillmentFeature();
+
+export function registerShipmentCommands(program: Command): void {
+  program
+    .command('ship [order]')
+    .description('record a shipment (or a CSV of them) and push the tracking to the marketplace')
+    .option('--carrier <name>', 'carrier, e.g. USPS')
+    .option('--tracking <number>', 'tracking number')
+    .option('--items <list>', 'SKU:qty,... (default: everything not yet shipped)')
+    .option('--date <date>', 'ship date (default: now)')
+    .option('--note <text>', 'note to the buyer (where the platform supports it)')
+    .option('--csv <file>', 'import shipments from a CSV: order number, carrier, tracking[, items][, ship date]')
+    .option('--dry-run', 'with --csv: validate every row, record nothing')
+    .action(async (order: string | undefined, o: { carrier?: string; tracking?: string; items?: string; date?: string; note?: string; csv?: string; dryRun?: boolean }) => {
+      const ctx = await openCliContext();
+      try {
+        if (o.csv) {
+          const results = importShipmentsCsv(ctx.db, readFileSync(o.csv, 'utf8'), staticMapper, { dryRun: o.dryRun });
+          for (const r of results) {
+            console.log(`row ${r.row} ${r.order ?? ''}: ${r.ok ? (o.dryRun ? 'ok (dry run)' : `recorded ${r.shipment!.id}`) : `ERROR ${r.error}`}`);
+            if (r.ok && !o.dryRun) await enqueuePush(ctx.queues.fulfillment, r.shipment!);
+          }
+          const bad = results.filter((r) => !r.ok).length;
+          console.log(`${results.length - bad} ok, ${bad} with errors${o.dryRun ? ' (dry run: nothing recorded)' : ''}`);
+          if (bad) process.exitCode = 1;
+          return;
+        }
+        if (!order) throw new ValidationError('name the order (our id or the marketplace order number), or use --csv');
+        const input: ShipmentInput = { order, carrier: o.carrier ?? '', tracking: o.tracking ?? '', items: parseItems(o.items), shippedAt: o.date, note: o.note, source: 'cli' };
+        const shipment = recordShipment(ctx.db, input, staticMapper);
+        await enqueuePush(ctx.queues.fulfillment, shipment);
+        console.log(`recorded shipment ${shipment.id}: ${shipment.carrierCode} ${shipment.trackingNumber}; the worker pushes it to the marketplace`);
+      } finally {
+        await ctx.close();
+      }
+    });
+
+  program
+    .command('order <id>')
+    .description('an order with its payment status, production state and shipments')
+    .option('--json', 'print JSON')
+    .action(async (id: string, o: { json?: boolean }) => {
+      const ctx = await openCliContext();
+      try {
+        const v = orderView(ctx.db, id);
+        if (o.json) return void console.log(JSON.stringify(v, null, 2));
+        console.log(`#${v.id} ${v.platform} order ${v.orderNumber} (${v.accountId})`);
+        console.log(`  status ${v.status}, payment ${v.paymentStatus}, ship by ${v.shipBy ?? '-'}${v.flags.length ? `, flags ${v.flags.join(', ')}` : ''}`);
+        for (const i of v.items) {
+          console.log(`  - ${i.sku} x${i.quantity} (shipped ${i.quantityShipped}) ${i.title}${i.production ? ` [${i.production.kind}: ${i.production.state}]` : ''}`);
+          if (i.personalization) console.log(`      personalization: ${i.personalization}`);
+        }
+        for (const s of v.shipments) {
+          console.log(`  shipment ${s.id}: ${s.carrierCode} ${s.trackingNumber} ${s.pushState}${s.error ? ` (${s.error})` : ''}`);
+        }
+      } finally {
+        await ctx.close();
+      }
+    });
+}

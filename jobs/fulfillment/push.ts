@@ -1,0 +1,95 @@
+import { eq, sql } from 'drizzle-orm';
+import type { Logger } from 'pino';
+import type { MarketplaceAdapter } from '../../adapters/types.ts';
+import { accountId as makeAccountId } from '../../db/accounts.ts';
+import type { Db } from '../../db/connection.ts';
+import { recordEvent } from '../../db/events.ts';
+import { orderItems, orders } from '../../db/schema.ts';
+import { getShipment, updateShipment, type Shipment } from '../../db/shipments.ts';
+import { errorMessage, isRetryable, ManualActionRequired, toJobError } from '../../src/errors.ts';
+import { markLinesShipped } from '../production/store.ts';
+
+export interface PushDeps {
+  db: Db;
+  adapters: MarketplaceAdapter[];
+  log: Logger;
+}
+
+/** After the marketplace acknowledged: quantities, order status and production rows, in one transaction. */
+function applyPushed(db: Db, s: Shipment, remoteId: string | undefined) {
+  db.$client.transaction(() => {
+    updateShipment(db, s.id, { state: 'pushed', remoteId: remoteId ?? null, pushedAt: new Date().toISOString(), error: null });
+    for (const l of s.lines) {
+      db.update(orderItems)
+        .set({ quantityShipped: sql`min(${orderItems.quantity}, ${orderItems.quantityShipped} + ${l.quantity})` })
+        .where(eq(orderItems.id, l.orderItemId))
+        .run();
+    }
+    const items = db.select().from(orderItems).where(eq(orderItems.orderId, s.orderId)).all();
+    const all = items.every((i) => i.quantityShipped >= i.quantity);
+    // Local view until the next poll confirms it; the marketplace's newer copy wins then.
+    db.update(orders).set({ status: all ? 'shipped' : 'partially_shipped' }).where(eq(orders.id, s.orderId)).run();
+    markLinesShipped(
+      db,
+      items.filter((i) => i.quantityShipped >= i.quantity).map((i) => i.id),
+    );
+    recordEvent(db, { type: 'shipment.pushed', orderId: s.orderId, shipmentId: s.id, message: `${s.carrierCode} ${s.trackingNumber} confirmed by the marketplace` });
+  })();
+}
+
+/**
+ * The fulfillment job: push one recorded shipment to its marketplace, exactly once. The attempt is
+ * counted before the call, so any later attempt tells the adapter to check the marketplace first
+ * (a crash between the upload and our bookkeeping must not upload twice).
+ */
+export async function pushShipmentJob(deps: PushDeps, shipmentId: string) {
+  const { db, log } = deps;
+  const s = getShipment(db, shipmentId);
+  if (!s) return { skipped: `shipment ${shipmentId} does not exist` };
+  if (s.state === 'pushed' || s.state === 'manual' || s.state === 'failed') return { skipped: `shipment is ${s.state}` };
+  const order = db.select().from(orders).where(eq(orders.id, s.orderId)).get()!;
+  const adapter = deps.adapters.find((a) => makeAccountId(a.platform, a.accountId) === order.accountId);
+  if (!adapter) throw new Error(`no adapter for ${order.accountId} is running; the push waits for it`);
+
+  const attempts = s.attempts + 1;
+  updateShipment(db, s.id, { state: 'pushing', attempts });
+  try {
+    const result = await adapter.pushShipment({
+      shipmentId: s.id,
+      orderExternalId: order.externalId,
+      carrier: s.carrier,
+      trackingNumber: s.trackingNumber,
+      shippedAt: s.shippedAt,
+      lines: s.lines.map((l) => ({ externalLineId: l.externalLineId, quantity: l.quantity })),
+      noteToBuyer: s.noteToBuyer ?? undefined,
+      retry: attempts > 1,
+    });
+    applyPushed(db, s, result.remoteId);
+    log.info({ shipmentId: s.id, order: order.externalId, alreadyPresent: result.alreadyPresent }, 'shipment pushed');
+    return result;
+  } catch (err) {
+    if (isRetryable(err)) {
+      updateShipment(db, s.id, { error: errorMessage(err) });
+      throw err;
+    }
+    const manual = err instanceof ManualActionRequired;
+    updateShipment(db, s.id, { state: manual ? 'manual' : 'failed', error: manual ? err.todo : errorMessage(err) });
+    recordEvent(db, {
+      type: manual ? 'shipment.manual' : 'shipment.failed',
+      accountId: order.accountId,
+      orderId: order.id,
+      shipmentId: s.id,
+      message: manual ? `to do by hand: ${err.todo} (${err.message})` : `push refused: ${errorMessage(err)}`,
+    });
+    log.error({ shipmentId: s.id, order: order.externalId, reason: errorMessage(err) }, manual ? 'ALERT: shipment needs a manual step' : 'ALERT: shipment push failed');
+    throw toJobError(err);
+  }
+}
+
+/** Called by BullMQ when the last attempt failed with a retryable error: the shipment is failed for good. */
+export function giveUp(db: Db, shipmentId: string, reason: string) {
+  const s = getShipment(db, shipmentId);
+  if (!s || s.state === 'pushed' || s.state === 'manual' || s.state === 'failed') return;
+  updateShipment(db, shipmentId, { state: 'failed', error: `gave up after ${s.attempts} attempts: ${reason}` });
+  recordEvent(db, { type: 'shipment.failed', orderId: s.orderId, shipmentId, message: `gave up after ${s.attempts} attempts: ${reason}` });
+}

@@ -1,0 +1,221 @@
+import { spawnSync } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ShipmentPush, ShipmentPushResult } from '../../adapters/types.ts';
+import { createEtsyAdapter, ETSY_SANDBOX_CREDENTIALS } from '../../adapters/etsy/index.ts';
+import { shipments } from '../../db/schema.ts';
+import { pollAccount } from '../../jobs/poll.ts';
+import { productionFeature } from '../../jobs/production/index.ts';
+import { createFulfillmentFeature } from '../../jobs/fulfillment/index.ts';
+import { importShipmentsCsv } from '../../jobs/fulfillment/csv-import.ts';
+import { recordShipment, type ShipmentInput } from '../../jobs/fulfillment/record.ts';
+import { startSandbox } from '../../sandbox/server.ts';
+import { PermanentRemoteError, TransientError } from '../../src/errors.ts';
+import { FakeAdapter, type FakeRawOrder } from '../support/fake-adapter.ts';
+import { REDIS_URL, redisPrefix, silentLog } from '../support/env.ts';
+import { startTestWorker } from '../foundation/support-worker.ts';
+
+/** A marketplace that keeps the tracking it received and can fail the way real ones do. */
+class Marketplace extends FakeAdapter {
+  uploads: ShipmentPush[] = [];
+  failNext?: 'after-send' | 'refuse';
+  override async pushShipment(s: ShipmentPush): Promise<ShipmentPushResult> {
+    if (s.retry && this.uploads.some((u) => u.trackingNumber === s.trackingNumber)) return { alreadyPresent: true };
+    if (this.failNext === 'refuse') {
+      this.failNext = undefined;
+      throw new PermanentRemoteError('etsy createReceiptShipment was refused (409): Receipt is canceled');
+    }
+    this.uploads.push(s);
+    if (this.failNext === 'after-send') {
+      this.failNext = undefined;
+      throw new TransientError('socket hang up after the upload went out');
+    }
+    return { alreadyPresent: false, remoteId: `remote-${this.uploads.length}` };
+  }
+}
+
+const redis = redisPrefix();
+afterAll(() => redis.cleanup());
+
+const order = (id: string): FakeRawOrder => ({
+  id,
+  modified: '2026-11-20T10:00:00.000Z',
+  lines: [
+    { id: `${id}-1`, sku: '3DP-PLANTER-S', qty: 3 },
+    { id: `${id}-2`, sku: 'STICKER-PACK', qty: 1 },
+  ],
+});
+
+let t: Awaited<ReturnType<typeof startTestWorker>>;
+const market = new Marketplace('ship-shop');
+beforeAll(async () => {
+  market.orders = ['O1', 'O2', 'O3', 'O4', 'O5', 'O6', 'C1', 'C2', 'C3', 'X1'].map(order);
+  market.pageSize = 100;
+  t = await startTestWorker({ prefix: `${redis.prefix}-ship`, adapters: [market], features: [productionFeature, createFulfillmentFeature({ retryDelayMs: 20 })] });
+  const intake = productionFeature.intake!(t.worker);
+  await pollAccount({ db: t.worker.db, adapter: market, intake, log: silentLog() });
+});
+afterAll(() => t.dispose());
+
+const api = (path: string, body?: unknown) =>
+  fetch(`${t.worker.httpUrl}${path}`, body === undefined ? {} : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+type View = { status: string; items: { sku: string; quantityShipped: number; production: { state: string } | null }[]; shipments: { pushState: string; error: string | null; trackingNumber: string }[] };
+const view = async (id: string) => (await (await api(`/api/orders/${id}`)).json()) as View;
+async function until(fn: () => Promise<boolean>, what: string) {
+  for (let i = 0; i < 200; i++) {
+    if (await fn()) return;
+    await sleep(50);
+  }
+  throw new Error(`timed out: ${what}`);
+}
+const uploadsOf = (tracking: string) => market.uploads.filter((u) => u.trackingNumber === tracking).length;
+
+describe('shipments', () => {
+  it('API: records, pushes exactly once, and updates the order and its production', async () => {
+    const res = await api('/api/orders/O1/shipments', { carrier: 'USPS', tracking: '9400 1000 0000 0000 001' });
+    expect(res.status).toBe(201);
+    await until(async () => (await view('O1')).shipments[0]?.pushState === 'pushed', 'push');
+    const v = await view('O1');
+    expect(v.status).toBe('shipped');
+    expect(v.items.map((i) => i.quantityShipped)).toEqual([3, 1]);
+    expect(v.items.map((i) => i.production?.state)).toEqual(['shipped', 'shipped']);
+    expect(uploadsOf('9400100000000000001')).toBe(1);
+    expect(market.uploads.at(-1)).toMatchObject({ orderExternalId: 'O1', carrier: 'USPS', retry: false });
+  });
+
+  it('a partial then a final shipment', async () => {
+    await api('/api/orders/O2/shipments', { carrier: 'ups', tracking: '1Z0000000000000002', items: '3DP-PLANTER-S:2' });
+    await until(async () => (await view('O2')).shipments[0]?.pushState === 'pushed', 'partial push');
+    expect((await view('O2')).status).toBe('partially_shipped');
+    const over = await api('/api/orders/O2/shipments', { carrier: 'ups', tracking: '1Z0000000000000003', items: '3DP-PLANTER-S:2' });
+    expect(((await over.json()) as { error: string }).error).toBe('2 x 3DP-PLANTER-S is more than the 1 not yet shipped on etsy order O2');
+    await api('/api/orders/O2/shipments', { carrier: 'ups', tracking: '1Z0000000000000004' });
+    await until(async () => (await view('O2')).status === 'shipped', 'final push');
+    const lines = market.uploads.filter((u) => u.orderExternalId === 'O2').map((u) => u.lines);
+    expect(lines).toEqual([[{ externalLineId: 'O2-1', quantity: 2 }], [{ externalLineId: 'O2-1', quantity: 1 }, { externalLineId: 'O2-2', quantity: 1 }]]);
+  });
+
+  it('a crash after the upload went out and before it was recorded uploads nothing twice', async () => {
+    market.failNext = 'after-send';
+    await api('/api/orders/O3/shipments', { carrier: 'fedex', tracking: '7700000000003' });
+    await until(async () => (await view('O3')).shipments[0]?.pushState === 'pushed', 'push after retry');
+    expect(uploadsOf('7700000000003')).toBe(1);
+  });
+
+  it('a permanent refusal becomes a visible failed shipment with the reason', async () => {
+    market.failNext = 'refuse';
+    await api('/api/orders/O4/shipments', { carrier: 'dhl', tracking: 'JD0000000000000004' });
+    await until(async () => (await view('O4')).shipments[0]?.pushState === 'failed', 'failure');
+    const v = await view('O4');
+    expect(v.shipments[0]!.error).toBe('etsy createReceiptShipment was refused (409): Receipt is canceled');
+    expect(v.status).toBe('unshipped');
+    const job = await t.worker.queues.fulfillment.getJob(`shipment__${t.worker.db.select().from(shipments).all().find((s) => s.trackingNumber === 'JD0000000000000004')!.id}`);
+    expect(await job!.getState()).toBe('failed'); // Bull Board shows it
+  });
+
+  it('refuses bad input with a specific message and writes nothing', () => {
+    const mapper = (_p: string, name: string) => market.mapCarrier(name);
+    const attempt = (input: Partial<ShipmentInput>) => {
+      const before = t.worker.db.select().from(shipments).all().length;
+      try {
+        recordShipment(t.worker.db, { order: 'O5', carrier: 'usps', tracking: '9400100000000000555', source: 'cli', ...input }, mapper);
+        return 'accepted';
+      } catch (err) {
+        expect(t.worker.db.select().from(shipments).all().length).toBe(before);
+        return (err as Error).message;
+      } 
+    };
+    expect(attempt({ order: 'NOPE-1' })).toBe('unknown order "NOPE-1": no order has that id or marketplace order number');
+    expect(attempt({ items: [{ ref: 'NOT-IN-ORDER', quantity: 1 }] })).toBe('item "NOT-IN-ORDER" is not in etsy order O5 (it has 3DP-PLANTER-S, STICKER-PACK)');
+    expect(attempt({ items: [{ ref: 'STICKER-PACK', quantity: 2 }] })).toBe('2 x STICKER-PACK is more than the 1 not yet shipped on etsy order O5');
+    expect(attempt({ carrier: 'Pigeon Post' })).toBe('unknown carrier "Pigeon Post"');
+    expect(attempt({ tracking: '   ' })).toBe('tracking number is empty');
+    expect(attempt({ tracking: 'abc' })).toBe('tracking number "abc" is malformed: 5-40 letters, digits or dashes');
+    expect(attempt({ tracking: '94001/00' })).toMatch(/malformed/);
+    expect(attempt({ shippedAt: 'yesterday-ish' })).toMatch(/ship date "yesterday-ish" is not a date/);
+    expect(attempt({ order: 'O1' })).toBe('etsy order O1 is already shipped (or every item is on a recorded shipment)');
+    expect(attempt({ order: 'O1', tracking: '9400 1000 0000 0000 001' })).toMatch(/^tracking 9400100000000000001 is already recorded for etsy order O1/);
+    expect(attempt({})).toBe('accepted');
+  });
+
+  it('CSV: good rows land, bad rows are reported, dry run records nothing', async () => {
+    const csv = [
+      'Order Number,Carrier,Tracking Number,Items,Ship Date',
+      'C1,USPS,9400100000000000101,,2026-11-24',
+      'C2,Pigeon Post,9400100000000000102,,',
+      'C3,UPS,1Z0000000000000103,3DP-PLANTER-S:1,',
+      'NOPE,UPS,1Z0000000000000104,,',
+    ].join('\n');
+    const mapper = (_p: string, name: string) => market.mapCarrier(name);
+    const count = () => t.worker.db.select().from(shipments).all().length;
+    const before = count();
+    const dry = importShipmentsCsv(t.worker.db, csv, mapper, { dryRun: true });
+    expect(dry.map((r) => r.ok)).toEqual([true, false, true, false]);
+    expect(count()).toBe(before);
+    const real = importShipmentsCsv(t.worker.db, csv, mapper);
+    expect(real.map((r) => `${r.row}:${r.ok ? 'ok' : r.error}`)).toEqual([
+      '2:ok',
+      '3:unknown carrier "Pigeon Post"',
+      '4:ok',
+      '5:unknown order "NOPE": no order has that id or marketplace order number',
+    ]);
+    expect(count()).toBe(before + 2);
+    expect(() => importShipmentsCsv(t.worker.db, 'foo,bar\n1,2', mapper)).toThrow(/needs columns for order number, carrier and tracking/);
+  });
+
+  it('CLI: `ordersync ship` records a shipment the running worker pushes once', async () => {
+    const res = spawnSync(
+      process.execPath,
+      ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', 'src/cli.ts', 'ship', 'O6', '--carrier', 'usps', '--tracking', '9400100000000000666', '--items', 'STICKER-PACK:1'],
+      { env: { PATH: process.env.PATH, ENV_FILE: '/nonexistent', REDIS_URL, REDIS_PREFIX: t.worker.prefix, DATABASE_PATH: t.worker.config.databasePath, DATA_DIR: t.dir.path }, encoding: 'utf8' },
+    );
+    expect(res.stderr).toBe('');
+    expect(res.stdout).toMatch(/recorded shipment .*: usps 9400100000000000666/);
+    await until(async () => (await view('O6')).shipments[0]?.pushState === 'pushed', 'CLI push');
+    expect(uploadsOf('9400100000000000666')).toBe(1);
+    const bad = spawnSync(process.execPath, ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', 'src/cli.ts', 'ship', 'O6', '--carrier', 'usps', '--tracking', 'x'], {
+      env: { PATH: process.env.PATH, ENV_FILE: '/nonexistent', REDIS_URL, REDIS_PREFIX: t.worker.prefix, DATABASE_PATH: t.worker.config.databasePath, DATA_DIR: t.dir.path },
+      encoding: 'utf8',
+    });
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toBe('ordersync: tracking number "x" is malformed: 5-40 letters, digits or dashes\n');
+  });
+});
+
+describe('shipments against the Etsy sandbox', () => {
+  it('reaches the sandbox exactly once, even when the job is retried', async () => {
+    const sandbox = await startSandbox({ seed: 12 });
+    const [receipt] = sandbox.context.store.add('etsy', 1, 'unshipped');
+    const w = await startTestWorker({
+      prefix: `${redis.prefix}-etsy`,
+      adapters: [],
+      features: [productionFeature, createFulfillmentFeature({ retryDelayMs: 20 })],
+    });
+    try {
+      const adapter = createEtsyAdapter({ db: w.worker.db, log: silentLog(), credentials: ETSY_SANDBOX_CREDENTIALS, baseUrl: sandbox.url, retry: { retries: 0 } });
+      w.worker.adapters.push(adapter);
+      await pollAccount({ db: w.worker.db, adapter, log: silentLog() });
+      // The upload goes out, then the connection drops before we hear back: the retry must see it.
+      sandbox.context.store.faults.push({ platform: 'etsy', operation: 'getShopReceipt', status: 503, remaining: 1, skip: 1 });
+      const res = await fetch(`${w.worker.httpUrl}/api/orders/${receipt!.id}/shipments`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ carrier: 'USPS', tracking: '9400100000000000777' }),
+      });
+      expect(res.status).toBe(201);
+      await until(async () => {
+        const v = (await (await fetch(`${w.worker.httpUrl}/api/orders/${receipt!.id}`)).json()) as View;
+        return v.shipments[0]?.pushState === 'pushed';
+      }, 'sandbox push');
+      expect(sandbox.context.store.calls.filter((c) => c.operation === 'getShopReceipt' && c.status === 503)).toHaveLength(1);
+      const uploads = sandbox.context.store.calls.filter((c) => c.operation === 'createReceiptShipment');
+      expect(uploads).toHaveLength(1);
+      expect(uploads[0]!.body).toMatchObject({ tracking_code: '9400100000000000777', carrier_name: 'usps' });
+      await adapter.close?.();
+    } finally {
+      await w.dispose();
+      await sandbox.close();
+    }
+  });
+});
+
