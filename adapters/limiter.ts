@@ -46,11 +46,17 @@ export class OperationLimiters {
   private settings(limit: RateLimit): Bottleneck.ConstructorOptions {
     const rate = Math.min(limit.ratePerSecond * rateScale, this.ceilingPerSecond);
     const burst = Math.max(1, Math.min(limit.burst, Math.ceil(this.ceilingPerSecond === Infinity ? limit.burst : this.ceilingPerSecond * 60)));
+    // Bottleneck adds at most one increment per heartbeat (250 ms by default), so a fast rate needs
+    // a faster heartbeat, and past 20/s several tokens per beat, or the bucket refills too slowly.
+    const interval = 1000 / rate;
+    const beat = Math.max(50, Math.min(250, Math.round(interval)));
+    const perBeat = interval >= beat ? 1 : Math.max(1, Math.round(rate * (beat / 1000)));
     return {
       reservoir: burst,
-      reservoirIncreaseAmount: 1,
-      reservoirIncreaseInterval: Math.max(1, Math.round(1000 / rate)),
-      reservoirIncreaseMaximum: burst,
+      reservoirIncreaseAmount: perBeat,
+      reservoirIncreaseInterval: interval >= beat ? Math.round(interval) : beat,
+      reservoirIncreaseMaximum: Math.max(burst, perBeat),
+      heartbeatInterval: beat,
       maxConcurrent: limit.maxConcurrent ?? null,
     };
   }
@@ -71,7 +77,7 @@ export class OperationLimiters {
     if (!limit || !(ratePerSecond > 0) || Math.abs(ratePerSecond - limit.ratePerSecond) < 1e-9) return;
     this.limits[op] = { ...limit, ratePerSecond };
     const s = this.settings(this.limits[op]!);
-    this.get(op).updateSettings({ reservoirIncreaseInterval: s.reservoirIncreaseInterval });
+    this.get(op).updateSettings({ reservoirIncreaseInterval: s.reservoirIncreaseInterval, reservoirIncreaseAmount: s.reservoirIncreaseAmount });
   }
 
   /** After a 429: empty the bucket so nothing else goes out before the tokens come back. */

@@ -1,5 +1,6 @@
 import { gzipSync } from 'node:zlib';
-import { and, eq, isNull } from 'drizzle-orm';
+import type { Statement } from 'better-sqlite3';
+import { isNull } from 'drizzle-orm';
 import type { Db } from './connection.ts';
 import { quarantine } from './schema.ts';
 
@@ -18,12 +19,16 @@ export function quarantineOrder(
     .run();
 }
 
-/** A later good copy of the same order resolves its quarantine entries. */
+const resolveStatements = new WeakMap<Db['$client'], Statement<[string, string, string]>>();
+
+/** A later good copy of the same order resolves its quarantine entries. Runs for every changed order: prepared. */
 export function resolveQuarantine(db: Db, accountId: string, externalId: string): void {
-  db.update(quarantine)
-    .set({ resolvedAt: new Date().toISOString() })
-    .where(and(eq(quarantine.accountId, accountId), eq(quarantine.externalId, externalId), isNull(quarantine.resolvedAt)))
-    .run();
+  let st = resolveStatements.get(db.$client);
+  if (!st) {
+    st = db.$client.prepare<[string, string, string]>('UPDATE quarantine SET resolved_at = ? WHERE account_id = ? AND external_id = ? AND resolved_at IS NULL');
+    resolveStatements.set(db.$client, st);
+  }
+  st.run(new Date().toISOString(), accountId, externalId);
 }
 
 export function listQuarantine(db: Db, opts: { includeResolved?: boolean } = {}) {

@@ -24,11 +24,19 @@ export interface Classification {
   flags: string[];
 }
 
+const patterns = new Map<string, RegExp>();
+/** Patterns are validated at load; compile each once, not per item. */
+const pattern = (source: string) => {
+  let re = patterns.get(source);
+  if (!re) patterns.set(source, (re = new RegExp(source)));
+  return re;
+};
+
 function ruleMatch(rule: ProductionRule, item: OrderItem, platform: Platform): string | undefined {
   const m = rule.match;
   const reasons: string[] = [];
   if (m.skuPattern !== undefined) {
-    if (!new RegExp(m.skuPattern).test(item.sku)) return undefined;
+    if (!pattern(m.skuPattern).test(item.sku)) return undefined;
     reasons.push(`sku matches ${m.skuPattern}`);
   }
   if (m.skus) {
@@ -57,7 +65,7 @@ function findProfile(catalog: PrintProfile[], sku: string): PrintProfile | undef
   return (
     catalog.find((p) => p.sku === sku) ??
     catalog.find((p) => p.skuSuffix !== undefined && sku.endsWith(p.skuSuffix)) ??
-    catalog.find((p) => p.skuPattern !== undefined && new RegExp(p.skuPattern).test(sku))
+    catalog.find((p) => p.skuPattern !== undefined && pattern(p.skuPattern).test(sku))
   );
 }
 

@@ -1,4 +1,5 @@
-import { eq, inArray } from 'drizzle-orm';
+import type { Statement } from 'better-sqlite3';
+import { inArray } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { ProductionRules } from '../../config/production.ts';
 import type { Db } from '../../db/connection.ts';
@@ -11,6 +12,21 @@ import { rowsToEnqueue, rowsWithFlag, setRow, withFlag, withoutFlag, type Produc
 
 const CANCEL_PENDING = 'cancel_pending';
 export const STOP_PRINTING = 'cancelled: stop printing';
+
+type InsertArgs = [number, string, string, string, string, string | null, string | null, number | null, string, string | null];
+const inserts = new WeakMap<Db['$client'], Statement<InsertArgs>>();
+/** One production row per order line (the hot path of a big first sync: prepared once). */
+function insertRow(db: Db) {
+  let st = inserts.get(db.$client);
+  if (!st) {
+    st = db.$client.prepare<InsertArgs>(
+      `INSERT INTO production_items (order_item_id, kind, state, rule, reason, job_id, profile, estimate_minutes, flags, printer_group)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (order_item_id) DO NOTHING`,
+    );
+    inserts.set(db.$client, st);
+  }
+  return st;
+}
 
 /** Earliest ship-by first: BullMQ runs lower priority numbers first (1..2^21); hours since 2025. */
 const EPOCH = Date.parse('2025-01-01T00:00:00Z');
@@ -52,9 +68,11 @@ export function createProductionIntake(deps: { db: Db; queues: Queues; rules: Pr
     stage(db, changes: ChangedOrder[]) {
       for (const { order, result } of changes) {
         const itemIds = result.items.map((i) => i.id);
-        const existing = itemIds.length
-          ? db.select().from(productionItems).where(inArray(productionItems.orderItemId, itemIds)).all()
-          : [];
+        // A newly inserted order cannot have production rows yet: skip the lookup on the hot path.
+        const existing =
+          result.change !== 'inserted' && itemIds.length
+            ? db.select().from(productionItems).where(inArray(productionItems.orderItemId, itemIds)).all()
+            : [];
         if (order.status === 'cancelled' || order.flags?.includes('cancel_requested')) {
           for (const row of existing) {
             if (['cancelled', 'shipped', 'packed'].includes(row.state)) continue;
@@ -78,33 +96,36 @@ export function createProductionIntake(deps: { db: Db; queues: Queues; rules: Pr
           const id = result.items.find((i) => i.externalLineId === item.externalLineId)?.id;
           if (id === undefined || have.has(id)) continue;
           const c = classifyItem(item, order.platform, deps.rules);
-          db.insert(productionItems)
-            .values({
-              orderItemId: id,
-              kind: c.kind,
-              state: c.kind === 'print' ? 'queued' : 'ready_to_pack',
-              rule: c.rule,
-              reason: c.reason,
-              jobId: c.kind === 'print' ? jobIds.production(order.accountId, order.externalId, item.externalLineId) : null,
-              profile: c.profile ? { ...c.profile } : null,
-              estimateMinutes: c.estimateMinutes ?? null,
-              flags: c.flags,
-              printerGroup: c.printerGroup ?? null,
-            })
-            .onConflictDoNothing()
-            .run();
+          insertRow(db).run(
+            id,
+            c.kind,
+            c.kind === 'print' ? 'queued' : 'ready_to_pack',
+            c.rule,
+            c.reason,
+            c.kind === 'print' ? jobIds.production(order.accountId, order.externalId, item.externalLineId) : null,
+            c.profile ? JSON.stringify(c.profile) : null,
+            c.estimateMinutes ?? null,
+            JSON.stringify(c.flags),
+            c.printerGroup ?? null,
+          );
         }
       }
     },
 
     async flush() {
       const { db, queues, log } = deps;
-      for (const row of rowsToEnqueue(db)) {
-        await queues.production.add(`${row.platform} ${row.externalId} ${row.sku}`, jobData(row), {
-          jobId: row.jobId!,
-          priority: shipByPriority(row.shipBy),
-        });
-        db.update(productionItems).set({ enqueuedAt: new Date().toISOString() }).where(eq(productionItems.id, row.id)).run();
+      const toEnqueue = rowsToEnqueue(db);
+      for (let i = 0; i < toEnqueue.length; i += 500) {
+        const batch = toEnqueue.slice(i, i + 500);
+        await queues.production.addBulk(
+          batch.map((row) => ({
+            name: `${row.platform} ${row.externalId} ${row.sku}`,
+            data: jobData(row),
+            opts: { jobId: row.jobId!, priority: shipByPriority(row.shipBy) },
+          })),
+        );
+        const at = new Date().toISOString();
+        db.update(productionItems).set({ enqueuedAt: at }).where(inArray(productionItems.id, batch.map((r) => r.id))).run();
       }
       for (const row of rowsWithFlag(db, CANCEL_PENDING)) {
         const job = row.jobId ? await queues.production.getJob(row.jobId) : undefined;
