@@ -48,8 +48,9 @@ export class OperationLimiters {
     const burst = Math.max(1, Math.min(limit.burst, Math.ceil(this.ceilingPerSecond === Infinity ? limit.burst : this.ceilingPerSecond * 60)));
     // Bottleneck adds at most one increment per heartbeat (250 ms by default), so a fast rate needs
     // a faster heartbeat, and past 20/s several tokens per beat, or the bucket refills too slowly.
+    // Each beat may add no more than the burst, or the bucket would let out more than the API's.
     const interval = 1000 / rate;
-    const beat = Math.max(50, Math.min(250, Math.round(interval)));
+    const beat = Math.max(5, Math.min(250, Math.round(Math.max(interval, Math.min(50, (burst * 1000) / rate)))));
     const perBeat = interval >= beat ? 1 : Math.max(1, Math.round(rate * (beat / 1000)));
     return {
       reservoir: burst,
@@ -71,13 +72,19 @@ export class OperationLimiters {
     return this.get(op).schedule(fn);
   }
 
-  /** The API told us its real rate (x-amzn-RateLimit-Limit and the like): follow it if it is lower. */
-  adjustRate(op: string, ratePerSecond: number): void {
+  /** The API told us its live rate (x-amzn-RateLimit-Limit, x-limit-per-second): follow it. */
+  adjustRate(op: string, liveRatePerSecond: number): void {
     const limit = this.limits[op];
+    // Limits are kept unscaled; the live figure already includes any sandbox scale.
+    const ratePerSecond = liveRatePerSecond / rateScale;
     if (!limit || !(ratePerSecond > 0) || Math.abs(ratePerSecond - limit.ratePerSecond) < 1e-9) return;
     this.limits[op] = { ...limit, ratePerSecond };
     const s = this.settings(this.limits[op]!);
-    this.get(op).updateSettings({ reservoirIncreaseInterval: s.reservoirIncreaseInterval, reservoirIncreaseAmount: s.reservoirIncreaseAmount });
+    this.get(op).updateSettings({
+      reservoirIncreaseInterval: s.reservoirIncreaseInterval,
+      reservoirIncreaseAmount: s.reservoirIncreaseAmount,
+      reservoirIncreaseMaximum: s.reservoirIncreaseMaximum,
+    });
   }
 
   /** After a 429: empty the bucket so nothing else goes out before the tokens come back. */

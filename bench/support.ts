@@ -8,6 +8,7 @@ import { loadConfig, PLATFORMS, type Config } from '../config/env.ts';
 import type { SandboxOrder } from '../sandbox/generator.ts';
 import type { SandboxStore } from '../sandbox/store.ts';
 import { openDatabase, type Db } from '../db/connection.ts';
+import { deleteKeysWithPrefix } from '../jobs/connection.ts';
 import { createQueues, type Queues } from '../jobs/queues.ts';
 import type { WorkerServices } from '../src/worker.ts';
 
@@ -48,12 +49,7 @@ export async function benchStores(dir: string, name: string): Promise<BenchStore
     services: (adapters) => ({ config, db, redis, redisTarget: { url: REDIS_URL }, queues, prefix, adapters, log }),
     close: async () => {
       for (const q of Object.values(queues)) await q.close();
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 5000);
-        cursor = next;
-        if (keys.length) await redis.del(...keys);
-      } while (cursor !== '0');
+      await deleteKeysWithPrefix(redis, prefix);
       await redis.quit();
       db.$client.close();
     },

@@ -14,3 +14,13 @@ export function createRedis(target: RedisTarget, extra: RedisOptions = {}, onErr
   redis.on('error', onError ?? (() => undefined));
   return redis;
 }
+
+/** Deletes every key under `prefix:` (tests and benchmarks clean up their own queues this way). */
+export async function deleteKeysWithPrefix(redis: Redis, prefix: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length) await redis.del(...keys);
+  } while (cursor !== '0');
+}

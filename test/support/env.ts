@@ -7,6 +7,7 @@ import { pino, type Logger } from 'pino';
 import { Writable } from 'node:stream';
 import { openDatabase, closeDatabase, type Db } from '../../db/connection.ts';
 import { createLogger } from '../../src/logger.ts';
+import { deleteKeysWithPrefix } from '../../jobs/connection.ts';
 
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -36,12 +37,7 @@ export function redisPrefix(): { prefix: string; cleanup(): Promise<void> } {
     prefix,
     cleanup: async () => {
       const redis = new Redis(REDIS_URL);
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-        cursor = next;
-        if (keys.length) await redis.del(...keys);
-      } while (cursor !== '0');
+      await deleteKeysWithPrefix(redis, prefix);
       await redis.quit();
     },
   };
