@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { and, eq, inArray } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import type { Platform } from '../../adapters/types.ts';
 import type { Db } from '../../db/connection.ts';
 import { recordEvent } from '../../db/events.ts';
@@ -122,8 +122,4 @@ export function recordShipment(db: Db, input: ShipmentInput, mapCarrier: Carrier
     });
     return shipment;
   })();
-}
-
-export function orderItemsByIds(db: Db, ids: number[]) {
-  return ids.length ? db.select().from(orderItems).where(and(inArray(orderItems.id, ids))).all() : [];
 }
