@@ -80,20 +80,34 @@ export class OperationLimiters {
     if (!limit || !(ratePerSecond > 0) || Math.abs(ratePerSecond - limit.ratePerSecond) < 1e-9) return;
     this.limits[op] = { ...limit, ratePerSecond };
     const s = this.settings(this.limits[op]!);
-    this.get(op).updateSettings({
+    const limiter = this.get(op);
+    // updateSettings returns a promise at run time (its typings say otherwise).
+    const updated = limiter.updateSettings({
       reservoirIncreaseInterval: s.reservoirIncreaseInterval,
       reservoirIncreaseAmount: s.reservoirIncreaseAmount,
       reservoirIncreaseMaximum: s.reservoirIncreaseMaximum,
-    });
+    }) as unknown as Promise<unknown>;
+    void updated.then(() => restartHeartbeat(limiter));
   }
 
   /** After a 429: empty the bucket so nothing else goes out before the tokens come back. */
   async drain(op: string): Promise<void> {
     const limiter = this.get(op);
-    await limiter.updateSettings({ reservoir: 0 });
+    // Not updateSettings: in Bottleneck 2.19.5 it stops the refill heartbeat for good.
+    const left = (await limiter.currentReservoir()) ?? 0;
+    if (left > 0) await limiter.incrementReservoir(-left);
   }
 
   async stop(): Promise<void> {
     await Promise.all([...this.limiters.values()].map((l) => l.stop({ dropWaitingJobs: true }).catch(() => undefined)));
   }
+}
+
+/** Bottleneck 2.19.5: updateSettings() clears the running refill heartbeat without restarting it. */
+function restartHeartbeat(limiter: Bottleneck) {
+  const store = (limiter as unknown as { _store?: { heartbeat?: NodeJS.Timeout | null; _startHeartbeat?: () => void } })._store;
+  if (!store?._startHeartbeat) return;
+  if (store.heartbeat) clearInterval(store.heartbeat);
+  store.heartbeat = null;
+  store._startHeartbeat();
 }

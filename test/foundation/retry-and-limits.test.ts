@@ -131,6 +131,16 @@ describe('OperationLimiters', () => {
     await limiters.stop();
   });
 
+  it('keeps refilling after a drain (429) and after a rate change', async () => {
+    const limiters = new OperationLimiters({ op: { ratePerSecond: 20, burst: 2 } });
+    await limiters.drain('op');
+    limiters.adjustRate('op', 40);
+    const t0 = performance.now();
+    await Promise.all(Array.from({ length: 3 }, () => limiters.schedule('op', async () => 1)));
+    expect(performance.now() - t0).toBeLessThan(2_000); // a dead heartbeat would never refill
+    await limiters.stop();
+  });
+
   it('refuses an operation without a published limit', () => {
     const limiters = new OperationLimiters({ op: { ratePerSecond: 1, burst: 1 } });
     expect(() => limiters.schedule('other', async () => 1)).toThrow(/no rate limit is defined for operation "other"/);
