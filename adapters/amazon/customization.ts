@@ -1,0 +1,86 @@
+import { strFromU8, unzipSync } from 'fflate';
+import { errorMessage } from '../../src/errors.ts';
+import type { AmazonClient } from './client.ts';
+import type { AmazonCustomization, AmazonOrder } from './wire.ts';
+
+/** A ZIP bigger than this is not a customization file; refusing it keeps memory bounded. */
+const MAX_ARCHIVE_BYTES = 20 * 1024 * 1024;
+
+interface Area {
+  customizationType?: string;
+  name?: string;
+  label?: string;
+  text?: string;
+  optionValue?: string;
+}
+
+/** Areas of the `version3.0` document (also found nested under `customizationInfo`). */
+function surfacesOf(doc: Record<string, unknown>): { areas?: Area[] }[] | undefined {
+  const v3 = (doc['version3.0'] ?? (doc.customizationInfo as Record<string, unknown> | undefined)?.['version3.0']) as
+    | { customizationInfo?: { surfaces?: { areas?: Area[] }[] }; surfaces?: { areas?: Area[] }[] }
+    | undefined;
+  return v3?.customizationInfo?.surfaces ?? v3?.surfaces;
+}
+
+/** The older `customizationData` tree: TextCustomization nodes hold `inputValue`. */
+function legacyTexts(node: unknown, out: { label: string; text: string }[] = []) {
+  if (!node || typeof node !== 'object') return out;
+  const n = node as { type?: string; label?: string; name?: string; inputValue?: unknown; children?: unknown[] };
+  if (n.type === 'TextCustomization' && typeof n.inputValue === 'string') out.push({ label: n.label ?? n.name ?? 'Text', text: n.inputValue });
+  for (const child of n.children ?? []) legacyTexts(child, out);
+  return out;
+}
+
+/**
+ * What the buyer entered, from the JSON inside an Amazon Custom ZIP: every TextPrinting area's
+ * text, verbatim (it gets printed), and every Options choice.
+ */
+export function parseCustomizationArchive(zip: Uint8Array): AmazonCustomization {
+  const files = unzipSync(zip, { filter: (f) => f.name.toLowerCase().endsWith('.json') && f.originalSize < MAX_ARCHIVE_BYTES });
+  const names = Object.keys(files);
+  if (names.length === 0) return { error: 'the customization archive holds no JSON file' };
+  const texts: { label: string; text: string }[] = [];
+  const options: Record<string, string> = {};
+  for (const name of names) {
+    let doc: Record<string, unknown>;
+    try {
+      doc = JSON.parse(strFromU8(files[name]!)) as Record<string, unknown>;
+    } catch (err) {
+      return { error: `${name} is not JSON (${errorMessage(err)})` };
+    }
+    const surfaces = surfacesOf(doc);
+    if (surfaces) {
+      for (const area of surfaces.flatMap((s) => s.areas ?? [])) {
+        const label = area.label ?? area.name ?? 'Text';
+        if (area.customizationType === 'TextPrinting' && typeof area.text === 'string') texts.push({ label, text: area.text });
+        else if (area.customizationType === 'Options' && typeof area.optionValue === 'string') options[label] = area.optionValue;
+      }
+    } else {
+      texts.push(...legacyTexts(doc.customizationData));
+    }
+  }
+  return { texts, options: Object.keys(options).length ? options : undefined };
+}
+
+/**
+ * Downloads and reads the customization file of every Amazon Custom line of an order. A file that
+ * cannot be read is recorded as an error (the order is quarantined, not printed blank); it never
+ * stops the page, so one bad link cannot hold up the account's other orders.
+ */
+export async function readCustomizations(client: AmazonClient, order: AmazonOrder): Promise<Record<string, AmazonCustomization> | undefined> {
+  const custom = (order.orderItems ?? []).filter((i) => i?.product?.customization?.customizedUrl);
+  if (custom.length === 0) return undefined;
+  const out: Record<string, AmazonCustomization> = {};
+  await Promise.all(
+    custom.map(async (item) => {
+      try {
+        const zip = await client.download(item.product.customization!.customizedUrl!);
+        if (zip.byteLength > MAX_ARCHIVE_BYTES) throw new Error(`the archive is ${zip.byteLength} bytes`);
+        out[item.orderItemId] = parseCustomizationArchive(zip);
+      } catch (err) {
+        out[item.orderItemId] = { error: `customization file could not be read: ${errorMessage(err)}` };
+      }
+    }),
+  );
+  return out;
+}

@@ -1,0 +1,73 @@
+import type { OrderPage } from '../types.ts';
+import type { AmazonClient } from './client.ts';
+import { readCustomizations } from './customization.ts';
+import type { AmazonRawOrder, SearchOrdersResponse } from './wire.ts';
+
+export const ORDERS_VERSION = '2026-01-01';
+/** The slower stream that re-reads the trailing window for orders Amazon settled late. */
+export const LATE_ORDERS_STREAM = 'late-orders';
+/** searchOrders wants lastUpdatedBefore at least two minutes before the request; a little more for clock skew. */
+const SETTLE_MS = 2 * 60_000 + 5_000;
+/** Re-read this much before the cursor: changes Amazon published just behind it. */
+const OVERLAP_MS = 2 * 60_000;
+/**
+ * FULFILLMENT (status, ship-by), PACKAGES (what is already confirmed), PROCEEDS (totals), and the
+ * PII sets; Amazon leaves the PII fields out when the app lacks the role, and the order still lands.
+ */
+export const INCLUDED_DATA = ['FULFILLMENT', 'PACKAGES', 'PROCEEDS', 'BUYER', 'RECIPIENT'];
+
+export interface FetchSettings {
+  marketplaceIds: string[];
+  pageSize: number;
+  lateOrderWindowMs: number;
+  /** How far back the very first sync reads. */
+  initialLookbackMs: number;
+  /** True when SQLite already holds this version of the order (its customization files need no re-download). */
+  alreadyStored?: (orderId: string, lastUpdatedTime: string) => boolean;
+  now?: () => number;
+}
+
+/**
+ * Merchant-fulfilled orders updated in [cursor - overlap, now - 2 min], page by page via nextToken.
+ * Amazon does not promise an order within the window, so no page but the last moves the cursor:
+ * the last one stores the window's end, and a crash mid-way re-reads the window (harmlessly).
+ * The late-orders stream re-reads the whole trailing window instead of starting at its cursor.
+ */
+export async function* fetchAmazonOrders(
+  client: AmazonClient,
+  s: FetchSettings,
+  cursor: string | null,
+  stream = 'orders',
+): AsyncIterable<OrderPage<AmazonRawOrder>> {
+  const now = s.now?.() ?? Date.now();
+  const before = now - SETTLE_MS;
+  const from =
+    stream === LATE_ORDERS_STREAM ? now - s.lateOrderWindowMs : cursor && !Number.isNaN(Date.parse(cursor)) ? Date.parse(cursor) - OVERLAP_MS : now - s.initialLookbackMs;
+  const after = new Date(Math.min(from, before)).toISOString();
+  const query = {
+    lastUpdatedAfter: after,
+    lastUpdatedBefore: new Date(before).toISOString(),
+    marketplaceIds: s.marketplaceIds,
+    fulfilledBy: ['MERCHANT'],
+    includedData: INCLUDED_DATA,
+    maxResultsPerPage: s.pageSize,
+  };
+  const unchangedCursor = stream === LATE_ORDERS_STREAM ? query.lastUpdatedBefore : (cursor ?? after);
+
+  let paginationToken: string | undefined;
+  do {
+    const page = await client.call<SearchOrdersResponse>('searchOrders', {
+      endpoint: 'orders',
+      version: ORDERS_VERSION,
+      query: paginationToken ? { ...query, paginationToken } : query,
+    });
+    const orders = Array.isArray(page?.orders) ? page.orders : [];
+    paginationToken = page?.pagination?.nextToken || undefined;
+    const raws: AmazonRawOrder[] = await Promise.all(
+      orders.map(async (order) =>
+        !order || s.alreadyStored?.(order.orderId, order.lastUpdatedTime) ? { order } : { order, customizations: await readCustomizations(client, order) },
+      ),
+    );
+    yield { orders: raws, nextCursor: paginationToken ? unchangedCursor : (page?.lastUpdatedBefore ?? query.lastUpdatedBefore) };
+  } while (paginationToken);
+}

@@ -1,0 +1,79 @@
+import { createHash } from 'node:crypto';
+import { PermanentRemoteError, ValidationError } from '../../src/errors.ts';
+import type { ShipmentPush, ShipmentPushResult } from '../types.ts';
+import type { AmazonClient } from './client.ts';
+import { ORDERS_VERSION } from './fetch-orders.ts';
+import type { AmazonOrder, ConfirmShipmentRequest, GetOrderResponse } from './wire.ts';
+
+const sameTracking = (a: string, b: string) => a.replace(/\s+/g, '').toUpperCase() === b.replace(/\s+/g, '').toUpperCase();
+
+/**
+ * Amazon takes only positive numbers as package references. Ours is the shipment id: used as is
+ * when numeric, otherwise a stable number derived from it, so a retry sends (and finds) the same one.
+ */
+export function packageReferenceId(shipmentId: string): string {
+  if (/^[1-9]\d{0,15}$/.test(shipmentId)) return shipmentId;
+  const n = BigInt(`0x${createHash('sha256').update(shipmentId).digest('hex').slice(0, 12)}`) + 1n;
+  return n.toString();
+}
+
+async function readOrder(client: AmazonClient, orderId: string): Promise<AmazonOrder> {
+  const res = await client.call<GetOrderResponse>('getOrder', {
+    endpoint: 'orders',
+    version: ORDERS_VERSION,
+    path: { orderId },
+    query: { includedData: ['FULFILLMENT', 'PACKAGES'] },
+  });
+  if (!res?.order) throw new PermanentRemoteError(`Amazon getOrder ${orderId} answered without an order`);
+  return res.order;
+}
+
+/**
+ * v0 confirmShipment, exactly once. The order is read first (getOrder 2026-01-01 with PACKAGES):
+ * a package with our reference or tracking number means an earlier attempt got through (the
+ * process died before it could record that), so nothing is sent again.
+ */
+export async function pushAmazonShipment(client: AmazonClient, s: ShipmentPush, carrier: { code: string; name?: string }): Promise<ShipmentPushResult> {
+  const reference = packageReferenceId(s.shipmentId);
+  const order = await readOrder(client, s.orderExternalId);
+  const existing = (order.packages ?? []).find(
+    (p) => p.packageReferenceId === reference || (p.trackingNumber && sameTracking(p.trackingNumber, s.trackingNumber)),
+  );
+  if (existing) return { alreadyPresent: true, remoteId: existing.packageReferenceId };
+  const status = order.fulfillment?.fulfillmentStatus;
+  if (status === 'CANCELLED' || status === 'UNFULFILLABLE') {
+    throw new PermanentRemoteError(`Amazon order ${s.orderExternalId} is ${status}; the shipment was not confirmed`);
+  }
+  if (status === 'PENDING' || status === 'PENDING_AVAILABILITY') {
+    throw new PermanentRemoteError(`Amazon order ${s.orderExternalId} is ${status} (not paid yet); Amazon refuses shipment confirmation until it is UNSHIPPED`);
+  }
+  const marketplaceId = order.salesChannel?.marketplaceId;
+  if (!marketplaceId) throw new PermanentRemoteError(`Amazon order ${s.orderExternalId} has no marketplaceId; cannot confirm the shipment`);
+
+  const known = new Map(order.orderItems.map((i) => [i.orderItemId, i]));
+  // No lines given: the package holds whatever is still unshipped.
+  const lines = s.lines.length
+    ? s.lines.map((l) => ({ orderItemId: l.externalLineId, quantity: l.quantity }))
+    : order.orderItems
+        .map((i) => ({ orderItemId: i.orderItemId, quantity: i.fulfillment?.quantityUnfulfilled ?? i.quantityOrdered - (i.fulfillment?.quantityFulfilled ?? 0) }))
+        .filter((l) => l.quantity > 0);
+  for (const l of lines) {
+    if (!known.has(l.orderItemId)) throw new ValidationError(`Amazon order ${s.orderExternalId} has no order item ${l.orderItemId}`);
+    if (!Number.isInteger(l.quantity) || l.quantity < 1) throw new ValidationError(`quantity ${l.quantity} for order item ${l.orderItemId} is not a positive whole number`);
+  }
+  if (lines.length === 0) throw new ValidationError(`Amazon order ${s.orderExternalId} has nothing left to ship`);
+
+  const body: ConfirmShipmentRequest = {
+    marketplaceId,
+    packageDetail: {
+      packageReferenceId: reference,
+      carrierCode: carrier.code,
+      ...(carrier.code === 'Other' ? { carrierName: carrier.name ?? s.carrier } : {}),
+      trackingNumber: s.trackingNumber,
+      shipDate: new Date(s.shippedAt).toISOString(),
+      orderItems: lines,
+    },
+  };
+  await client.call<void>('confirmShipment', { endpoint: 'orders', version: 'v0', path: { orderId: s.orderExternalId }, body });
+  return { alreadyPresent: false, remoteId: reference };
+}

@@ -1,0 +1,124 @@
+/**
+ * The parts of Amazon's wire format the adapter reads and writes: Orders API 2026-01-01
+ * (`definitions/Order` in orders_2026-01-01.json) and v0 `ConfirmShipmentRequest` (ordersV0.json).
+ */
+export interface AmazonMoney {
+  amount: string;
+  currencyCode: string;
+}
+
+export type FulfillmentStatus = 'PENDING_AVAILABILITY' | 'PENDING' | 'UNSHIPPED' | 'PARTIALLY_SHIPPED' | 'SHIPPED' | 'CANCELLED' | 'UNFULFILLABLE';
+
+export interface DateTimeRange {
+  earliestDateTime?: string;
+  latestDateTime?: string;
+}
+
+export interface AmazonOrderItem {
+  orderItemId: string;
+  quantityOrdered: number;
+  product: {
+    asin?: string;
+    title?: string;
+    sellerSku?: string;
+    price?: { unitPrice?: AmazonMoney };
+    customization?: { customizedUrl?: string };
+  };
+  proceeds?: { proceedsTotal?: AmazonMoney };
+  cancellation?: { cancellationRequest?: { requester?: string; cancelReason?: string } };
+  fulfillment?: {
+    quantityFulfilled?: number;
+    quantityUnfulfilled?: number;
+    packing?: { giftOption?: { giftMessage?: string; giftWrapLevel?: string } };
+  };
+}
+
+export interface AmazonPackage {
+  packageReferenceId: string;
+  createdTime?: string;
+  packageStatus?: { status: string; detailedStatus?: string };
+  carrier?: string;
+  shipTime?: string;
+  shippingService?: string;
+  trackingNumber?: string;
+  packageItems?: { orderItemId: string; quantity: number }[];
+}
+
+export interface AmazonAddress {
+  name?: string;
+  companyName?: string;
+  addressLine1?: string;
+  addressLine2?: string;
+  addressLine3?: string;
+  city?: string;
+  districtOrCounty?: string;
+  stateOrRegion?: string;
+  municipality?: string;
+  postalCode?: string;
+  countryCode?: string;
+  phone?: string;
+  addressType?: string;
+}
+
+export interface AmazonOrder {
+  orderId: string;
+  createdTime: string;
+  lastUpdatedTime: string;
+  programs?: string[];
+  salesChannel: { channelName: string; marketplaceId?: string; marketplaceName?: string };
+  buyer?: { buyerName?: string; buyerEmail?: string; buyerCompanyName?: string };
+  recipient?: { deliveryAddress?: AmazonAddress; deliveryPreference?: { addressInstruction?: string } };
+  proceeds?: { grandTotal?: AmazonMoney; breakdowns?: { type: string; subtotal: AmazonMoney }[] };
+  fulfillment?: {
+    fulfillmentStatus: FulfillmentStatus;
+    fulfilledBy?: string;
+    fulfillmentServiceLevel?: string;
+    shipByWindow?: DateTimeRange;
+    deliverByWindow?: DateTimeRange;
+  };
+  orderItems: AmazonOrderItem[];
+  packages?: AmazonPackage[];
+}
+
+export interface SearchOrdersResponse {
+  orders: AmazonOrder[];
+  pagination?: { nextToken?: string };
+  lastUpdatedBefore?: string;
+  createdBefore?: string;
+}
+
+export interface GetOrderResponse {
+  order: AmazonOrder;
+}
+
+export interface ConfirmShipmentRequest {
+  marketplaceId: string;
+  packageDetail: {
+    packageReferenceId: string;
+    carrierCode: string;
+    carrierName?: string;
+    shippingMethod?: string;
+    trackingNumber: string;
+    shipDate: string;
+    orderItems: { orderItemId: string; quantity: number }[];
+  };
+}
+
+/** What the buyer entered for one Amazon Custom line, read from its customization file. */
+export interface AmazonCustomization {
+  /** The text areas, in the file's order: label and the buyer's text, verbatim. */
+  texts?: { label: string; text: string }[];
+  /** Option choices (colour, font...), label -> chosen value. */
+  options?: Record<string, string>;
+  /** Why the file could not be read; the order is then quarantined rather than printed blank. */
+  error?: string;
+}
+
+/**
+ * One raw order as the adapter stores it: Amazon's order untouched, plus what its Amazon Custom
+ * files said (by orderItemId), so a later re-normalize needs no download.
+ */
+export interface AmazonRawOrder {
+  order: AmazonOrder;
+  customizations?: Record<string, AmazonCustomization>;
+}
