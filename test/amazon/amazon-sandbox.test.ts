@@ -89,7 +89,7 @@ describe('Amazon sandbox, through the same adapter in sandbox mode', () => {
     // A shipment through the same client: recorded by the sandbox, shown on the next poll.
     const target = stored.find((o) => o.status === 'unshipped')!;
     const lines = sandbox.context.store.get('amazon', target.externalId)!.lines;
-    const result = await adapter.pushShipment({
+    const shipment = {
       shipmentId: 'ship-sbx-1',
       orderExternalId: target.externalId,
       carrier: 'Pigeon Express',
@@ -97,22 +97,15 @@ describe('Amazon sandbox, through the same adapter in sandbox mode', () => {
       shippedAt: new Date().toISOString(),
       lines: [{ externalLineId: lines[0]!.lineId, quantity: 1 }],
       retry: false,
-    });
+    };
+    const result = await adapter.pushShipment(shipment);
     expect(result.alreadyPresent).toBe(false);
     const confirm = sandbox.context.store.calls.find((c) => c.operation === 'confirmShipment')!;
     expect(confirm.status).toBe(204);
     assertMatchesSchema('amazon/ordersV0.json', 'definitions/ConfirmShipmentRequest', confirm.body);
     expect(confirm.body).toMatchObject({ packageDetail: { carrierCode: 'Other', carrierName: 'Pigeon Express', trackingNumber: 'PX123' } });
     // The same shipment again, as after a crash before it was recorded: found, not re-sent.
-    const again = await adapter.pushShipment({
-      shipmentId: 'ship-sbx-1',
-      orderExternalId: target.externalId,
-      carrier: 'Pigeon Express',
-      trackingNumber: 'PX123',
-      shippedAt: new Date().toISOString(),
-      lines: [{ externalLineId: lines[0]!.lineId, quantity: 1 }],
-      retry: true,
-    });
+    const again = await adapter.pushShipment({ ...shipment, retry: true });
     expect(again).toEqual({ alreadyPresent: true, remoteId: result.remoteId });
     expect(sandbox.context.store.calls.filter((c) => c.operation === 'confirmShipment')).toHaveLength(1);
 
