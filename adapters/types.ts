@@ -56,6 +56,8 @@ export interface Order {
   taxMinor?: number;
   buyerName?: string;
   buyerEmail?: string;
+  /** The buyer's marketplace user name (eBay), when the platform shares one. */
+  buyerUsername?: string;
   /** undefined + `addressUnavailable` when the API withheld it (missing role, country restriction). */
   shippingAddress?: Address;
   addressUnavailable?: boolean;

@@ -53,6 +53,7 @@ export const envSchema = z.object({
   EBAY_USER_TOKEN: optionalString,
   EBAY_REFRESH_TOKEN: optionalString,
   EBAY_ENVIRONMENT: z.preprocess((v) => emptyToUndefined(v) ?? 'production', z.enum(['production', 'sandbox'])),
+  EBAY_SELLER_ID: z.preprocess((v) => emptyToUndefined(v) ?? 'default', z.string().regex(/^[\w.-]{1,64}$/, 'letters, digits, dot, dash or underscore')),
   // Etsy
   ETSY_CLIENT_ID: optionalString,
   ETSY_ACCESS_TOKEN: optionalString,
@@ -106,6 +107,7 @@ const EXAMPLES: Partial<Record<keyof Env, string>> = {
   EBAY_CERT_ID: 'PRD-a1b2c3d4e5f6-7a8b-9c0d-1e2f-3a4b',
   EBAY_USER_TOKEN: 'v^1.1#i^1#p^3#...',
   EBAY_ENVIRONMENT: 'production',
+  EBAY_SELLER_ID: 'printshop_uk',
   ETSY_CLIENT_ID: '1aa2bb33c44d55eeeeee6fff',
   ETSY_ACCESS_TOKEN: '12345678.abcDEF...',
   ETSY_SHOP_ID: '12345678',
@@ -157,6 +159,8 @@ export interface EbayCredentials {
   userToken: string;
   refreshToken?: string;
   environment: 'production' | 'sandbox';
+  /** Names the account in the database and logs (eBay's API does not tell a token's seller). */
+  sellerId: string;
 }
 export interface EtsyCredentials {
   clientId: string;
@@ -247,6 +251,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       userToken: e.EBAY_USER_TOKEN!,
       refreshToken: e.EBAY_REFRESH_TOKEN,
       environment: e.EBAY_ENVIRONMENT,
+      sellerId: e.EBAY_SELLER_ID,
     };
   }
   if (complete('etsy')) {

@@ -55,6 +55,8 @@ export const orders = sqliteTable(
     taxMinor: integer('tax_minor'),
     buyerName: text('buyer_name'),
     buyerEmail: text('buyer_email'),
+    /** The marketplace user name (eBay), which the shop writes to through the marketplace. */
+    buyerUsername: text('buyer_username'),
     shippingAddress: text('shipping_address', { mode: 'json' }),
     addressUnavailable: integer('address_unavailable', { mode: 'boolean' }).notNull().default(false),
     giftMessage: text('gift_message'),

@@ -37,6 +37,8 @@ export interface SandboxOrder {
   updatedAt: string;
   state: SandboxOrderState;
   paid: boolean;
+  /** The buyer asked to cancel and the seller has not answered (eBay shows it; others ignore it). */
+  cancelRequested?: boolean;
   currency: string;
   /** Minor-unit exponent of the currency (JPY 0, USD 2). */
   exponent: number;

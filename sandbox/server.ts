@@ -93,12 +93,13 @@ function registerControlRoutes(app: FastifyInstance, ctx: SandboxContext) {
     const order = ctx.store.get(platformOf(req.params.platform), req.params.id);
     return order ?? reply.code(404).send({ error: 'no such order' });
   });
-  app.post<{ Params: { platform: string; id: string }; Body: { state?: 'pending' | 'unshipped' | 'cancelled'; paid?: boolean } }>(
+  app.post<{ Params: { platform: string; id: string }; Body: { state?: 'pending' | 'unshipped' | 'cancelled'; paid?: boolean; cancelRequested?: boolean } }>(
     '/__sandbox/orders/:platform/:id',
     async (req) =>
       ctx.store.update(platformOf(req.params.platform), req.params.id, (o) => {
         if (req.body.state) o.state = req.body.state;
         if (req.body.paid !== undefined) o.paid = req.body.paid;
+        if (req.body.cancelRequested !== undefined) o.cancelRequested = req.body.cancelRequested;
       }),
   );
   app.get<{ Querystring: { platform?: string; operation?: string } }>('/__sandbox/calls', async (req) =>

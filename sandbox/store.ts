@@ -114,7 +114,8 @@ export class SandboxStore {
         });
       } else if (order.state === 'unshipped' && order.shipments.length === 0 && this.random.chance(0.01)) {
         this.update(platform, order.id, (o) => {
-          o.state = 'cancelled';
+          if (o.cancelRequested || platform !== 'ebay') o.state = 'cancelled';
+          else o.cancelRequested = true; // eBay buyers ask first; the seller decides
         });
       }
     }

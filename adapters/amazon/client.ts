@@ -9,7 +9,7 @@ import { classifyHttpFailure } from '../http-errors.ts';
 import { OperationLimiters } from '../limiter.ts';
 import { withRetry, type RetryOptions } from '../retry.ts';
 import { amazonLimits, type AmazonOperation } from './limits.ts';
-import { SandboxAgent } from './sandbox-agent.ts';
+import { SandboxAgent } from '../sandbox-agent.ts';
 
 /** Refresh this long before the LWA access token's hour is up. */
 const REFRESH_MARGIN_MS = 5 * 60_000;

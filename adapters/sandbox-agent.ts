@@ -2,10 +2,10 @@ import https from 'node:https';
 import net from 'node:net';
 
 /**
- * An https.Agent that connects every request (SP-API, the LWA token endpoint, the Amazon Custom
- * download host) to the sandbox over plain TCP. amazon-sp-api has no base-URL option but passes
- * this agent to every https.request it makes, so the library speaks plain HTTP to the sandbox and
- * production and sandbox share every line of adapter code.
+ * An https.Agent that connects every request to the sandbox over plain TCP, whatever the host.
+ * amazon-sp-api (no base-URL option; `https_proxy_agent`) and ebay-api (its identity endpoint is
+ * fixed; `axiosConfig.httpsAgent`) both pass it to every request they make, so the libraries
+ * speak plain HTTP to the sandbox and production and sandbox share every line of adapter code.
  */
 export class SandboxAgent extends https.Agent {
   private readonly target: { host: string; port: number };

@@ -1,0 +1,36 @@
+import type { OrderPage } from '../types.ts';
+import type { EbayClient } from './client.ts';
+import type { EbayOrder, EbayOrderPage } from './wire.ts';
+
+/** getOrders allows 1..200 per page (v1.20.4; more is an error). */
+export const EBAY_MAX_PAGE_SIZE = 200;
+/** Re-read this much before the cursor: eBay's search index lags its writes a little. */
+const OVERLAP_MS = 5 * 60_000;
+
+export interface EbayFetchSettings {
+  pageSize: number;
+  /** How far back the first sync reads. */
+  initialLookbackMs: number;
+  now?: () => number;
+}
+
+/**
+ * Orders modified since the cursor, through getOrders with `lastmodifieddate:[since..]` and offset
+ * paging until eBay leaves out `next`. The range has no upper end on purpose: an order modified
+ * while we page stays in the result (at worst read twice) instead of dropping out and shifting
+ * the offsets past an unread order. The new cursor is the time this poll started, stored only
+ * with the last page, so a poll cut short starts over from the old one.
+ */
+export async function* fetchEbayOrders(client: EbayClient, settings: EbayFetchSettings, cursor: string | null): AsyncIterable<OrderPage<EbayOrder>> {
+  const startedAt = new Date((settings.now ?? Date.now)()).toISOString();
+  const from = cursor ? Date.parse(cursor) - OVERLAP_MS : Date.parse(startedAt) - settings.initialLookbackMs;
+  const filter = `lastmodifieddate:[${new Date(from).toISOString()}..]`;
+  const limit = Math.min(settings.pageSize, EBAY_MAX_PAGE_SIZE);
+  for (let offset = 0; ; offset += limit) {
+    const page = await client.call<EbayOrderPage>('getOrders', (api) => api.sell.fulfillment.getOrders({ filter, limit, offset }));
+    const orders = Array.isArray(page?.orders) ? page.orders : [];
+    const last = !page?.next || orders.length === 0;
+    yield { orders, nextCursor: last ? startedAt : (cursor ?? new Date(from).toISOString()) };
+    if (last) return;
+  }
+}

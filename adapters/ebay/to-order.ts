@@ -1,0 +1,146 @@
+import { accountId } from '../../db/accounts.ts';
+import { BadPayloadError } from '../../src/errors.ts';
+import { decimalToMinor } from '../../src/money.ts';
+import type { Address, Order, OrderItem, OrderStatus, PaymentStatus } from '../types.ts';
+import type { EbayAmount, EbayLineItem, EbayOrder } from './wire.ts';
+
+/** eBay has no personalization field; listings that ask for text carry it as a variation aspect. */
+const PERSONALIZATION = /^personali[sz](e|ation)/i;
+
+const PAYMENT: Record<string, PaymentStatus> = {
+  PAID: 'paid',
+  PENDING: 'pending',
+  FAILED: 'failed',
+  FULLY_REFUNDED: 'refunded',
+  PARTIALLY_REFUNDED: 'partially_refunded',
+};
+const FULFILLMENT: Record<string, OrderStatus> = { NOT_STARTED: 'unshipped', IN_PROGRESS: 'partially_shipped', FULFILLED: 'shipped' };
+
+const iso = (value: string | undefined, field: string) => {
+  const t = typeof value === 'string' ? Date.parse(value) : NaN;
+  if (Number.isNaN(t)) throw new BadPayloadError(field, value === undefined ? 'missing' : `"${value}" is not a date-time`);
+  return new Date(t).toISOString();
+};
+
+function money(a: EbayAmount | undefined, currency: string, field: string): number {
+  if (!a || typeof a.value !== 'string') throw new BadPayloadError(field, 'missing or not an eBay Amount');
+  if (a.currency !== currency) throw new BadPayloadError(`${field}.currency`, `${a.currency ?? '(none)'} differs from the order's ${currency}`);
+  return decimalToMinor(a.value, currency, `${field}.value`);
+}
+const optionalMoney = (a: EbayAmount | undefined, currency: string, field: string) => (a ? money(a, currency, field) : undefined);
+
+/** The normalized status and payment status; a cancel request is a flag, not a status. */
+export function ebayStatus(o: EbayOrder): { status: OrderStatus; paymentStatus: PaymentStatus; flags: string[] } {
+  const paymentStatus = PAYMENT[o.orderPaymentStatus ?? ''];
+  if (!paymentStatus) {
+    throw new BadPayloadError('orderPaymentStatus', `"${o.orderPaymentStatus ?? ''}" is not one of ${Object.keys(PAYMENT).join(', ')}`);
+  }
+  const fulfilled = FULFILLMENT[o.orderFulfillmentStatus ?? ''];
+  if (!fulfilled) {
+    throw new BadPayloadError('orderFulfillmentStatus', `"${o.orderFulfillmentStatus ?? ''}" is not one of ${Object.keys(FULFILLMENT).join(', ')}`);
+  }
+  const cancelState = o.cancelStatus?.cancelState;
+  const flags: string[] = [];
+  const requested = cancelState === 'IN_PROGRESS' || (o.cancelStatus?.cancelRequests ?? []).some((r) => r?.cancelRequestState === 'REQUESTED');
+  if (cancelState === 'CANCELED' || paymentStatus === 'refunded') return { status: 'cancelled', paymentStatus, flags };
+  if (requested) flags.push('cancel_requested');
+  if (paymentStatus === 'pending' || paymentStatus === 'failed') return { status: 'pending', paymentStatus, flags };
+  return { status: fulfilled, paymentStatus, flags };
+}
+
+function toItem(l: EbayLineItem, index: number, currency: string): OrderItem {
+  const field = `lineItems[${index}]`;
+  if (!l?.lineItemId) throw new BadPayloadError(`${field}.lineItemId`, 'missing');
+  if (!Number.isInteger(l.quantity) || l.quantity! < 1) throw new BadPayloadError(`${field}.quantity`, `"${l.quantity}" is not a positive integer`);
+  const quantity = l.quantity!;
+  // lineItemCost is the line's price before discounts: the unit price times the quantity.
+  const lineCost = money(l.lineItemCost, currency, `${field}.lineItemCost`);
+  let personalization: string | undefined;
+  const variations: Record<string, string> = {};
+  for (const aspect of l.variationAspects ?? []) {
+    if (!aspect?.name) continue;
+    if (PERSONALIZATION.test(aspect.name)) personalization = aspect.value; // verbatim: it gets printed
+    else variations[aspect.name] = aspect.value ?? '';
+  }
+  const sku = l.sku?.trim();
+  const legacy = [l.legacyItemId, l.legacyVariationId].filter(Boolean).join('-');
+  if (!sku && !legacy) throw new BadPayloadError(`${field}.sku`, 'missing, and no legacyItemId to identify the listing');
+  const extra: Record<string, unknown> = {};
+  if (lineCost % quantity !== 0) extra.lineItemCostMinor = lineCost;
+  if (l.legacyVariationId) extra.legacyVariationId = l.legacyVariationId;
+  if (l.giftDetails?.message) extra.giftMessage = l.giftDetails.message;
+  if (l.lineItemFulfillmentInstructions?.guaranteedDelivery) extra.guaranteedDelivery = true;
+  return {
+    externalLineId: l.lineItemId,
+    sku: sku || `EBAY-${legacy}`,
+    skuFallback: sku ? undefined : `no SKU on the listing: legacy item ${l.legacyItemId ?? '?'}${l.legacyVariationId ? `, variation ${l.legacyVariationId}` : ''}`,
+    title: l.title ?? '(untitled listing)',
+    quantity,
+    quantityShipped: l.lineItemFulfillmentStatus === 'FULFILLED' ? quantity : 0,
+    unitPriceMinor: Math.round(lineCost / quantity),
+    personalization,
+    variations: Object.keys(variations).length ? variations : undefined,
+    listingId: l.legacyItemId,
+    extra: Object.keys(extra).length ? extra : undefined,
+  };
+}
+
+/**
+ * Where an eBay order becomes an Order. Pure: throws BadPayloadError naming the field when the
+ * order cannot be trusted (the poll quarantines it and goes on with the page).
+ */
+export function ebayOrderToOrder(o: EbayOrder, sellerId: string): Order {
+  if (!o?.orderId) throw new BadPayloadError('orderId', 'missing');
+  if (!Array.isArray(o.lineItems) || o.lineItems.length === 0) throw new BadPayloadError('lineItems', 'missing or empty');
+  const currency = o.pricingSummary?.total?.currency;
+  if (!currency) throw new BadPayloadError('pricingSummary.total.currency', 'missing');
+  const { status, paymentStatus, flags } = ebayStatus(o);
+  const shipBys = o.lineItems
+    .map((l) => l?.lineItemFulfillmentInstructions?.shipByDate)
+    .filter((d): d is string => typeof d === 'string')
+    .map((d, i) => iso(d, `lineItems[${i}].lineItemFulfillmentInstructions.shipByDate`));
+
+  // Only shipping instructions carry an address; eBay removes it from old orders.
+  const shipTo = o.fulfillmentStartInstructions?.find((f) => f?.shippingStep?.shipTo)?.shippingStep?.shipTo;
+  const a = shipTo?.contactAddress;
+  const address: Address | undefined = a?.addressLine1
+    ? {
+        name: shipTo?.fullName || undefined,
+        line1: a.addressLine1,
+        line2: a.addressLine2 || undefined,
+        line3: shipTo?.companyName || undefined,
+        city: a.city || undefined,
+        region: a.stateOrProvince || undefined,
+        postalCode: a.postalCode || undefined,
+        countryCode: a.countryCode || undefined,
+        phone: shipTo?.primaryPhone?.phoneNumber || undefined,
+      }
+    : undefined;
+  const items = o.lineItems.map((l, i) => toItem(l, i, currency));
+  const p = o.pricingSummary!;
+
+  return {
+    platform: 'ebay',
+    accountId: accountId('ebay', sellerId),
+    externalId: o.orderId,
+    status,
+    paymentStatus,
+    purchasedAt: iso(o.creationDate, 'creationDate'),
+    updatedAt: iso(o.lastModifiedDate, 'lastModifiedDate'),
+    shipBy: shipBys.length ? shipBys.sort()[0] : undefined,
+    currency,
+    totalMinor: money(p.total, currency, 'pricingSummary.total'),
+    subtotalMinor: optionalMoney(p.priceSubtotal, currency, 'pricingSummary.priceSubtotal'),
+    shippingMinor: optionalMoney(p.deliveryCost, currency, 'pricingSummary.deliveryCost'),
+    taxMinor: optionalMoney(p.tax, currency, 'pricingSummary.tax'),
+    buyerName: shipTo?.fullName || undefined,
+    buyerEmail: shipTo?.email || undefined,
+    buyerUsername: o.buyer?.username || undefined,
+    shippingAddress: address,
+    addressUnavailable: !address,
+    giftMessage: items.map((i) => i.extra?.giftMessage).find((m): m is string => typeof m === 'string'),
+    buyerNote: o.buyerCheckoutNotes || undefined,
+    flags: flags.length ? flags : undefined,
+    items,
+  };
+}

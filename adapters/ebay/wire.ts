@@ -1,0 +1,158 @@
+/**
+ * The parts of eBay's Sell Fulfillment v1 wire format the adapter reads (components/schemas in
+ * sell_fulfillment_v1_oas3.yaml, v1.20.4). Enum values are eBay's documented ones; every field is
+ * optional on the wire, so the normalizer checks what it relies on.
+ */
+export interface EbayAmount {
+  currency?: string;
+  value?: string;
+  convertedFromCurrency?: string;
+  convertedFromValue?: string;
+}
+
+export interface EbayNameValuePair {
+  name?: string;
+  value?: string;
+}
+
+export interface EbayAddress {
+  addressLine1?: string;
+  addressLine2?: string;
+  city?: string;
+  countryCode?: string;
+  county?: string;
+  postalCode?: string;
+  stateOrProvince?: string;
+}
+
+export interface EbayExtendedContact {
+  companyName?: string;
+  contactAddress?: EbayAddress;
+  email?: string;
+  fullName?: string;
+  primaryPhone?: { phoneNumber?: string };
+}
+
+export interface EbayFulfillmentStartInstruction {
+  fulfillmentInstructionsType?: string;
+  ebaySupportedFulfillment?: boolean;
+  minEstimatedDeliveryDate?: string;
+  maxEstimatedDeliveryDate?: string;
+  shippingStep?: {
+    shippingCarrierCode?: string;
+    shippingServiceCode?: string;
+    shipTo?: EbayExtendedContact;
+    shipToReferenceId?: string;
+  };
+}
+
+export type EbayLineItemFulfillmentStatus = 'NOT_STARTED' | 'IN_PROGRESS' | 'FULFILLED';
+
+export interface EbayLineItem {
+  lineItemId?: string;
+  legacyItemId?: string;
+  legacyVariationId?: string;
+  sku?: string;
+  title?: string;
+  quantity?: number;
+  lineItemCost?: EbayAmount;
+  total?: EbayAmount;
+  lineItemFulfillmentStatus?: EbayLineItemFulfillmentStatus | string;
+  lineItemFulfillmentInstructions?: {
+    shipByDate?: string;
+    minEstimatedDeliveryDate?: string;
+    maxEstimatedDeliveryDate?: string;
+    guaranteedDelivery?: boolean;
+  };
+  variationAspects?: EbayNameValuePair[];
+  giftDetails?: { message?: string; recipientEmail?: string; senderName?: string };
+  listingMarketplaceId?: string;
+  purchaseMarketplaceId?: string;
+  soldFormat?: string;
+}
+
+export type EbayOrderFulfillmentStatus = 'NOT_STARTED' | 'IN_PROGRESS' | 'FULFILLED';
+export type EbayOrderPaymentStatus = 'PAID' | 'PENDING' | 'FAILED' | 'FULLY_REFUNDED' | 'PARTIALLY_REFUNDED';
+export type EbayCancelState = 'NONE_REQUESTED' | 'IN_PROGRESS' | 'CANCELED';
+
+export interface EbayCancelRequest {
+  cancelRequestId?: string;
+  cancelRequestState?: 'REQUESTED' | 'REJECTED' | 'COMPLETED' | string;
+  cancelInitiator?: string;
+  cancelReason?: string;
+  cancelRequestedDate?: string;
+  cancelCompletedDate?: string;
+}
+
+export interface EbayOrder {
+  orderId?: string;
+  legacyOrderId?: string;
+  creationDate?: string;
+  lastModifiedDate?: string;
+  orderFulfillmentStatus?: EbayOrderFulfillmentStatus | string;
+  orderPaymentStatus?: EbayOrderPaymentStatus | string;
+  sellerId?: string;
+  buyer?: { username?: string; buyerRegistrationAddress?: EbayExtendedContact };
+  buyerCheckoutNotes?: string;
+  cancelStatus?: { cancelState?: EbayCancelState | string; cancelRequests?: EbayCancelRequest[]; cancelledDate?: string };
+  fulfillmentStartInstructions?: EbayFulfillmentStartInstruction[];
+  fulfillmentHrefs?: string[];
+  lineItems?: EbayLineItem[];
+  pricingSummary?: {
+    priceSubtotal?: EbayAmount;
+    deliveryCost?: EbayAmount;
+    tax?: EbayAmount;
+    total?: EbayAmount;
+    priceDiscount?: EbayAmount;
+    deliveryDiscount?: EbayAmount;
+    adjustment?: EbayAmount;
+    fee?: EbayAmount;
+  };
+  salesRecordReference?: string;
+}
+
+export interface EbayOrderPage {
+  href?: string;
+  limit?: number;
+  offset?: number;
+  total?: number;
+  next?: string;
+  prev?: string;
+  orders?: EbayOrder[];
+  warnings?: { errorId?: number; message?: string }[];
+}
+
+export interface EbayLineItemReference {
+  lineItemId: string;
+  quantity: number;
+}
+
+/** createShippingFulfillment's body (components/schemas/ShippingFulfillmentDetails). */
+export interface EbayShippingFulfillmentDetails {
+  lineItems: EbayLineItemReference[];
+  shippedDate: string;
+  shippingCarrierCode: string;
+  trackingNumber: string;
+}
+
+export interface EbayShippingFulfillment {
+  fulfillmentId?: string;
+  lineItems?: EbayLineItemReference[];
+  shipmentTrackingNumber?: string;
+  shippedDate?: string;
+  shippingCarrierCode?: string;
+}
+
+export interface EbayShippingFulfillmentPage {
+  fulfillments?: EbayShippingFulfillment[];
+  total?: number;
+}
+
+/** The identity endpoint's answer to a refresh-token grant. */
+export interface EbayTokenResponse {
+  access_token: string;
+  expires_in: number;
+  token_type: string;
+  refresh_token?: string;
+  refresh_token_expires_in?: number;
+}
