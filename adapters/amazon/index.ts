@@ -68,7 +68,7 @@ export function createAmazonAdapter(o: AmazonAdapterOptions): MarketplaceAdapter
     normalize: (raw) => amazonOrderToOrder(raw, sellerId),
     rawOrderId: (raw) => (raw?.order && typeof raw.order.orderId === 'string' ? raw.order.orderId : undefined),
     mapCarrier: mapAmazonCarrier,
-    pushShipment: (s) => pushAmazonShipment(client, s, mapAmazonCarrier(s.carrier)),
+    pushShipment: async (s) => pushAmazonShipment(client, s, mapAmazonCarrier(s.carrier)),
     close: () => client.close(),
   };
 }

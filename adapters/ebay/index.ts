@@ -54,7 +54,7 @@ export function createEbayAdapter(o: EbayAdapterOptions): MarketplaceAdapter<Eba
     normalize: (raw) => ebayOrderToOrder(raw, sellerId),
     rawOrderId: (raw) => (raw && typeof raw.orderId === 'string' ? raw.orderId : undefined),
     mapCarrier: mapEbayCarrier,
-    pushShipment: (s) => pushEbayShipment(client, s, mapEbayCarrier(s.carrier).code),
+    pushShipment: async (s) => pushEbayShipment(client, s, mapEbayCarrier(s.carrier).code),
     close: () => client.close(),
   };
 }

@@ -47,7 +47,7 @@ export function createEtsyAdapter(o: EtsyAdapterOptions): MarketplaceAdapter<Ets
     normalize: (raw) => etsyReceiptToOrder(raw, shopId),
     rawOrderId: (raw) => (raw && typeof raw.receipt_id === 'number' ? String(raw.receipt_id) : undefined),
     mapCarrier: (name) => mapEtsyCarrier(name),
-    pushShipment: (s: ShipmentPush) => pushEtsyShipment(client, shopId, s, mapEtsyCarrier(s.carrier).code),
+    pushShipment: async (s: ShipmentPush) => pushEtsyShipment(client, shopId, s, mapEtsyCarrier(s.carrier).code),
     close: () => client.close(),
   };
 }
