@@ -1,15 +1,19 @@
+import { AMAZON_LIMITS } from '../adapters/amazon/limits.ts';
+import { EBAY_MAX_PAGE_SIZE } from '../adapters/ebay/fetch-orders.ts';
+import { EBAY_LIMIT } from '../adapters/ebay/limits.ts';
+import { ETSY_LIMIT } from '../adapters/etsy/limits.ts';
 import { setRateScale } from '../adapters/limiter.ts';
-import type { MarketplaceAdapter } from '../adapters/types.ts';
+import type { MarketplaceAdapter, RateLimit } from '../adapters/types.ts';
 import { PLATFORMS } from '../config/env.ts';
 import { pollAccount } from '../jobs/poll.ts';
 import { startSandbox } from '../sandbox/server.ts';
 import { backdate, benchStores, log, round, sandboxAdapters } from './support.ts';
 
 /** The list operation each platform pages orders with, its page size and its published limit. */
-const LIST_OPERATION: Record<string, { operation: string; pageSize: number; ratePerSecond?: number; burst?: number }> = {
-  amazon: { operation: 'searchOrders', pageSize: 100, ratePerSecond: 0.0056, burst: 20 },
-  ebay: { operation: 'getOrders', pageSize: 200 },
-  etsy: { operation: 'getShopReceipts', pageSize: 100, ratePerSecond: 10, burst: 10 },
+const LIST_OPERATION: Record<string, { operation: string; pageSize: number; limit: RateLimit }> = {
+  amazon: { operation: 'searchOrders', pageSize: 100, limit: AMAZON_LIMITS.searchOrders },
+  ebay: { operation: 'getOrders', pageSize: EBAY_MAX_PAGE_SIZE, limit: EBAY_LIMIT },
+  etsy: { operation: 'getShopReceipts', pageSize: 100, limit: ETSY_LIMIT },
 };
 
 /**
@@ -39,7 +43,7 @@ export async function benchApiBudget(dir: string, backlog = 20_000, scale = 100,
     const list = LIST_OPERATION[adapter.platform]!;
     const listCalls = calls.filter((c) => c.operation === list.operation);
     const throttled = calls.filter((c) => c.status === 429).length;
-    const allowedCalls = list.ratePerSecond ? list.burst! + list.ratePerSecond * scale * seconds : undefined;
+    const allowedCalls = list.limit.burst + list.limit.ratePerSecond * scale * seconds;
     const minimumCalls = Math.ceil(backlog / list.pageSize);
     // A naive poller re-reads the last 7 days every cycle: the whole backlog, every interval.
     const naiveCallsPerDay = minimumCalls * (86_400_000 / pollIntervalMs);
@@ -52,8 +56,8 @@ export async function benchApiBudget(dir: string, backlog = 20_000, scale = 100,
       listCalls: listCalls.length,
       responses429: throttled,
       achievedListRatePerSecond: round(listCalls.length / seconds, 3),
-      allowedListRatePerSecond: list.ratePerSecond ? round(list.ratePerSecond * scale, 3) : 'not published (daily quota + 4 concurrent)',
-      shareOfAllowedRate: allowedCalls ? round(listCalls.length / allowedCalls, 3) : undefined,
+      allowedListRatePerSecond: round(list.limit.ratePerSecond * scale, 3),
+      shareOfAllowedRate: round(listCalls.length / allowedCalls, 3),
       callsPerOrder: round(calls.length / backlog, 4),
       minimumCallsPerOrder: round(minimumCalls / backlog, 4),
       naive7DayCallsPerDay: naiveCallsPerDay,

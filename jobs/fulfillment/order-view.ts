@@ -21,6 +21,7 @@ export function orderView(db: Db, ref: string) {
     currency: order.currency,
     totalMinor: order.totalMinor,
     buyerName: order.buyerName,
+    buyerUsername: order.buyerUsername,
     shippingAddress: order.shippingAddress,
     addressUnavailable: order.addressUnavailable,
     flags: order.flags ?? [],
