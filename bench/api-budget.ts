@@ -3,7 +3,7 @@ import { EBAY_MAX_PAGE_SIZE } from '../adapters/ebay/fetch-orders.ts';
 import { EBAY_LIMIT } from '../adapters/ebay/limits.ts';
 import { ETSY_LIMIT } from '../adapters/etsy/limits.ts';
 import { setRateScale } from '../adapters/limiter.ts';
-import type { MarketplaceAdapter, RateLimit } from '../adapters/types.ts';
+import type { MarketplaceAdapter, Platform, RateLimit } from '../adapters/types.ts';
 import { PLATFORMS } from '../config/env.ts';
 import { pollAccount } from '../jobs/poll.ts';
 import { startSandbox } from '../sandbox/server.ts';
@@ -20,13 +20,13 @@ const LIST_OPERATION: Record<string, { operation: string; pageSize: number; limi
  * Drains a backlog per platform against the sandbox with every published limit scaled up `scale`x,
  * and compares the calls made with the minimum the API allows and with a naive 7-day re-read poller.
  */
-export async function benchApiBudget(dir: string, backlog = 20_000, scale = 100, pollIntervalMs = 300_000) {
+export async function benchApiBudget(dir: string, backlog = 20_000, scale = 100, pollIntervalMs = 300_000, platforms: readonly Platform[] = PLATFORMS) {
   setRateScale(scale);
   const sandbox = await startSandbox({ rateScale: scale, seed: 3 });
-  for (const p of PLATFORMS) sandbox.context.store.add(p, backlog, 'unshipped');
+  for (const p of platforms) sandbox.context.store.add(p, backlog, 'unshipped');
   backdate(sandbox.context.store, 3_600_000);
-  const stores = await benchStores(dir, 'budget');
-  const adapters = sandboxAdapters(stores.db, sandbox.url);
+  const stores = await benchStores(dir, `budget-x${scale}`);
+  const adapters = sandboxAdapters(stores.db, sandbox.url).filter((a) => platforms.includes(a.platform));
 
   const drain = async (adapter: MarketplaceAdapter) => {
     const started = sandbox.context.store.calls.length;
@@ -66,6 +66,7 @@ export async function benchApiBudget(dir: string, backlog = 20_000, scale = 100,
   };
 
   const results = await Promise.all(adapters.map(drain));
+  for (const a of adapters) await a.close?.();
   await sandbox.close();
   await stores.close();
   return { backlogPerPlatform: backlog, scale, platforms: results };

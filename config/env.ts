@@ -65,6 +65,8 @@ export const envSchema = z.object({
   // Sandbox: an explicit URL of a running sandbox; when unset and no platform has credentials,
   // the worker starts the built-in sandbox in-process.
   SANDBOX_URL: z.preprocess(emptyToUndefined, z.url().optional()),
+  // Sandbox only: multiplies every published rate limit, to match a sandbox run with --rate-scale.
+  SANDBOX_RATE_SCALE: z.preprocess((v) => emptyToUndefined(v) ?? '1', z.coerce.number().positive().max(1_000_000)),
   // Infrastructure
   REDIS_URL: z.preprocess(emptyToUndefined, z.url({ protocol: /^rediss?$/ }).optional()),
   REDIS_PREFIX: z.preprocess((v) => emptyToUndefined(v) ?? 'osw', z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only')),
@@ -114,6 +116,7 @@ const EXAMPLES: Partial<Record<keyof Env, string>> = {
   MARKETPLACE_API_RATE_LIMIT: '100',
   MARKETPLACE_CACHE_TTL: '300',
   SANDBOX_URL: 'http://127.0.0.1:4010',
+  SANDBOX_RATE_SCALE: '100',
   REDIS_URL: 'redis://127.0.0.1:6379/0',
   REDIS_PREFIX: 'osw',
   POLL_INTERVAL: '5m',
@@ -174,6 +177,8 @@ export interface Config {
   /** True when no platform has credentials: the worker runs against the marketplace sandbox. */
   sandboxMode: boolean;
   sandboxUrl?: string;
+  /** Sandbox mode only: every published rate limit times this (1 otherwise). */
+  sandboxRateScale: number;
   rateLimitPerMinute: number;
   cacheTtlSeconds: number;
   redisUrl?: string;
@@ -263,10 +268,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     };
   }
   const sandboxMode = Object.keys(platforms).length === 0;
+  if (!sandboxMode && e.SANDBOX_RATE_SCALE !== 1) {
+    throw new ConfigError([
+      { variable: 'SANDBOX_RATE_SCALE', problem: 'only applies in sandbox mode (no marketplace credentials); real accounts always run at their published limits', example: '1' },
+    ]);
+  }
   return {
     platforms,
     sandboxMode,
     sandboxUrl: e.SANDBOX_URL,
+    sandboxRateScale: e.SANDBOX_RATE_SCALE,
     rateLimitPerMinute: e.MARKETPLACE_API_RATE_LIMIT,
     cacheTtlSeconds: e.MARKETPLACE_CACHE_TTL,
     redisUrl: e.REDIS_URL,

@@ -11,6 +11,7 @@ import type { OrderIntake } from '../jobs/poll.ts';
 import { closeQueues, createQueues, type Queues } from '../jobs/queues.ts';
 import { scheduleAccountPolls } from '../jobs/schedulers.ts';
 import { startSandbox, type Sandbox } from '../sandbox/server.ts';
+import { setRateScale } from '../adapters/limiter.ts';
 import { startEmbeddedRedis, type EmbeddedRedis } from './embedded-redis.ts';
 import { createHttpServer } from './http-server.ts';
 import { registerSecret } from './logger.ts';
@@ -83,8 +84,9 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     let sandbox: Sandbox | undefined;
     let sandboxUrl = config.sandboxUrl;
     if (config.sandboxMode) {
+      setRateScale(config.sandboxRateScale);
       if (!sandboxUrl) {
-        sandbox = await startSandbox({ generateEveryMs: 20_000, initialOrders: 5 });
+        sandbox = await startSandbox({ generateEveryMs: 20_000, initialOrders: 5, rateScale: config.sandboxRateScale });
         cleanups.push(() => sandbox!.close());
         sandboxUrl = sandbox.url;
       }

@@ -20,7 +20,7 @@ const dir = tempDir('osw-e2e-');
 const dbPath = join(dir.path, 'orders.sqlite');
 
 beforeAll(async () => {
-  sandbox = await startSandbox({ initialOrders: 20, seed: 7 });
+  sandbox = await startSandbox({ initialOrders: 20, seed: 7, rateScale: 100 });
 });
 afterAll(async () => {
   await sandbox.close();
@@ -34,6 +34,8 @@ function startWorkerProcess(): { child: ChildProcess; output: () => string; exit
       PATH: process.env.PATH,
       ENV_FILE: '/nonexistent',
       SANDBOX_URL: sandbox.url,
+      // Two-second polls would spend Amazon's real searchOrders burst (20, then one per 178 s).
+      SANDBOX_RATE_SCALE: '100',
       REDIS_URL,
       REDIS_PREFIX: redis.prefix,
       DATA_DIR: dir.path,

@@ -69,6 +69,17 @@ describe('config', () => {
     expect(problemsOf({ ADMIN_USER: 'ops' }).map((p) => p.variable)).toEqual(['ADMIN_PASSWORD']);
   });
 
+  it('scales rate limits only in sandbox mode', () => {
+    expect(loadConfig({ SANDBOX_RATE_SCALE: '100' }).sandboxRateScale).toBe(100);
+    expect(loadConfig({}).sandboxRateScale).toBe(1);
+    const ebay = { EBAY_APP_ID: 'a', EBAY_DEV_ID: 'd', EBAY_CERT_ID: 'c', EBAY_USER_TOKEN: 't' };
+    expect(loadConfig(ebay).platforms.ebay).toMatchObject({ sellerId: 'default', environment: 'production' });
+    expect(problemsOf({ ...ebay, SANDBOX_RATE_SCALE: '100' })).toEqual([
+      expect.objectContaining({ variable: 'SANDBOX_RATE_SCALE', problem: expect.stringMatching(/only applies in sandbox mode/) }),
+    ]);
+    expect(problemsOf({ SANDBOX_RATE_SCALE: '-2' })[0]).toMatchObject({ variable: 'SANDBOX_RATE_SCALE' });
+  });
+
   it('parses durations', () => {
     expect(parseDuration('5m')).toBe(300_000);
     expect(parseDuration('1.5h')).toBe(5_400_000);
