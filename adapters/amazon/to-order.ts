@@ -1,5 +1,6 @@
 import { accountId } from '../../db/accounts.ts';
 import { BadPayloadError } from '../../src/errors.ts';
+import { isoDateTime } from '../wire-values.ts';
 import { decimalToMinor } from '../../src/money.ts';
 import type { Address, Order, OrderItem, OrderStatus, PaymentStatus } from '../types.ts';
 import type { AmazonCustomization, AmazonMoney, AmazonOrder, AmazonOrderItem, AmazonRawOrder, FulfillmentStatus } from './wire.ts';
@@ -45,12 +46,6 @@ export function amazonStatus(fulfillmentStatus: unknown) {
   if (!mapped) throw new BadPayloadError('fulfillment.fulfillmentStatus', fulfillmentStatus === undefined ? 'missing' : `unknown status "${String(fulfillmentStatus)}"`);
   return mapped;
 }
-
-const iso = (value: unknown, field: string) => {
-  const t = typeof value === 'string' ? Date.parse(value) : NaN;
-  if (Number.isNaN(t)) throw new BadPayloadError(field, value === undefined ? 'missing' : `"${String(value)}" is not a date-time`);
-  return new Date(t).toISOString();
-};
 
 function money(m: AmazonMoney | undefined, currency: string, field: string): number {
   if (!m || typeof m.amount !== 'string') throw new BadPayloadError(field, 'missing or not an Amazon Money object');
@@ -164,9 +159,9 @@ export function amazonOrderToOrder(raw: AmazonRawOrder, sellerId: string): Order
     externalId: o.orderId,
     status,
     paymentStatus,
-    purchasedAt: iso(o.createdTime, 'createdTime'),
-    updatedAt: iso(o.lastUpdatedTime, 'lastUpdatedTime'),
-    shipBy: o.fulfillment?.shipByWindow?.latestDateTime ? iso(o.fulfillment.shipByWindow.latestDateTime, 'fulfillment.shipByWindow.latestDateTime') : undefined,
+    purchasedAt: isoDateTime(o.createdTime, 'createdTime'),
+    updatedAt: isoDateTime(o.lastUpdatedTime, 'lastUpdatedTime'),
+    shipBy: o.fulfillment?.shipByWindow?.latestDateTime ? isoDateTime(o.fulfillment.shipByWindow.latestDateTime, 'fulfillment.shipByWindow.latestDateTime') : undefined,
     currency,
     totalMinor: o.proceeds?.grandTotal ? money(o.proceeds.grandTotal, currency, 'proceeds.grandTotal') : itemsTotal,
     subtotalMinor: breakdown(o, 'ITEM', currency) ?? itemsTotal,

@@ -1,5 +1,6 @@
 import { accountId } from '../../db/accounts.ts';
 import { BadPayloadError } from '../../src/errors.ts';
+import { isoDateTime } from '../wire-values.ts';
 import { decimalToMinor } from '../../src/money.ts';
 import type { Address, Order, OrderItem, OrderStatus, PaymentStatus } from '../types.ts';
 import type { EbayAmount, EbayLineItem, EbayOrder } from './wire.ts';
@@ -15,12 +16,6 @@ const PAYMENT: Record<string, PaymentStatus> = {
   PARTIALLY_REFUNDED: 'partially_refunded',
 };
 const FULFILLMENT: Record<string, OrderStatus> = { NOT_STARTED: 'unshipped', IN_PROGRESS: 'partially_shipped', FULFILLED: 'shipped' };
-
-const iso = (value: string | undefined, field: string) => {
-  const t = typeof value === 'string' ? Date.parse(value) : NaN;
-  if (Number.isNaN(t)) throw new BadPayloadError(field, value === undefined ? 'missing' : `"${value}" is not a date-time`);
-  return new Date(t).toISOString();
-};
 
 function money(a: EbayAmount | undefined, currency: string, field: string): number {
   if (!a || typeof a.value !== 'string') throw new BadPayloadError(field, 'missing or not an eBay Amount');
@@ -95,10 +90,10 @@ export function ebayOrderToOrder(o: EbayOrder, sellerId: string): Order {
   const currency = o.pricingSummary?.total?.currency;
   if (!currency) throw new BadPayloadError('pricingSummary.total.currency', 'missing');
   const { status, paymentStatus, flags } = ebayStatus(o);
-  const shipBys = o.lineItems
-    .map((l) => l?.lineItemFulfillmentInstructions?.shipByDate)
-    .filter((d): d is string => typeof d === 'string')
-    .map((d, i) => iso(d, `lineItems[${i}].lineItemFulfillmentInstructions.shipByDate`));
+  const shipBys = o.lineItems.flatMap((l, i) => {
+    const d = l?.lineItemFulfillmentInstructions?.shipByDate;
+    return d === undefined ? [] : [isoDateTime(d, `lineItems[${i}].lineItemFulfillmentInstructions.shipByDate`)];
+  });
 
   // Only shipping instructions carry an address; eBay removes it from old orders.
   const shipTo = o.fulfillmentStartInstructions?.find((f) => f?.shippingStep?.shipTo)?.shippingStep?.shipTo;
@@ -125,8 +120,8 @@ export function ebayOrderToOrder(o: EbayOrder, sellerId: string): Order {
     externalId: o.orderId,
     status,
     paymentStatus,
-    purchasedAt: iso(o.creationDate, 'creationDate'),
-    updatedAt: iso(o.lastModifiedDate, 'lastModifiedDate'),
+    purchasedAt: isoDateTime(o.creationDate, 'creationDate'),
+    updatedAt: isoDateTime(o.lastModifiedDate, 'lastModifiedDate'),
     shipBy: shipBys.length ? shipBys.sort()[0] : undefined,
     currency,
     totalMinor: money(p.total, currency, 'pricingSummary.total'),
