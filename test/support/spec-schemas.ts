@@ -6,24 +6,38 @@ import addFormatsModule from 'ajv-formats';
 import { parse as parseYaml } from 'yaml';
 
 /**
- * Validates fixture and sandbox bodies against the official API definitions in ../shared/specs.
- * Swagger 2.0 keeps schemas under `definitions`, OpenAPI 3 under `components.schemas`; both are
- * loaded whole into Ajv so every $ref resolves inside its own document.
+ * Validates fixture and sandbox bodies against the official API definitions copied into test/specs
+ * (see its README for provenance). Swagger 2.0 keeps schemas under `definitions`, OpenAPI 3 under
+ * `components.schemas`; both are loaded whole into Ajv so every $ref resolves inside its own document.
  */
 const here = dirname(fileURLToPath(import.meta.url));
-export const SPECS_DIR = process.env.OSW_SPECS_DIR ?? join(here, '..', '..', '..', 'shared', 'specs');
+export const SPECS_DIR = process.env.OSW_SPECS_DIR ?? join(here, '..', 'specs');
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
 type Spec = Record<string, unknown>;
 const cache = new Map<string, { ajv: Ajv; spec: Spec; id: string }>();
 
-/** OpenAPI 3.0 `nullable: true` is not JSON Schema: rewrite it into a type union. */
-function convertNullable(node: unknown): unknown {
-  if (Array.isArray(node)) return node.map(convertNullable);
+/** Any casing of one enum value, as a regular expression (Ajv patterns take no flags). */
+const anyCasing = (value: string) =>
+  [...value].map((c) => (c.toLowerCase() !== c.toUpperCase() ? `[${c.toLowerCase()}${c.toUpperCase()}]` : c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))).join('');
+
+/**
+ * Two rewrites of the definition, both documented in test/specs/README.md:
+ * - OpenAPI 3.0 `nullable: true` is not JSON Schema: it becomes a type union;
+ * - live APIs send enum values in other casings (Etsy's "Fully Refunded"): a string enum accepts any
+ *   casing of its values, and still refuses values it does not list.
+ */
+function adaptDefinition(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(adaptDefinition);
   if (!node || typeof node !== 'object') return node;
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(node)) out[k] = convertNullable(v);
+  for (const [k, v] of Object.entries(node)) out[k] = adaptDefinition(v);
+  if (Array.isArray(out.enum) && out.enum.length > 0 && out.enum.every((v) => typeof v === 'string')) {
+    out.pattern = `^(?:${(out.enum as string[]).map(anyCasing).join('|')})$`;
+    out.type ??= 'string';
+    delete out.enum;
+  }
   if (out.nullable === true) {
     delete out.nullable;
     if (typeof out.type === 'string') out.type = [out.type, 'null'];
@@ -37,7 +51,7 @@ function load(file: string) {
   if (!entry) {
     const text = readFileSync(join(SPECS_DIR, file), 'utf8');
     const raw = (file.endsWith('.yaml') || file.endsWith('.yml') ? parseYaml(text) : JSON.parse(text)) as Spec;
-    const spec = convertNullable(raw) as Spec;
+    const spec = adaptDefinition(raw) as Spec;
     const id = `spec:${file}`;
     const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: true });
     addFormats(ajv);
