@@ -1,3 +1,4 @@
+import { decodeHTMLStrict } from 'entities';
 import { BadPayloadError } from '../src/errors.ts';
 
 /** An ISO 8601 date-time string from the wire, normalized; BadPayloadError naming the field otherwise. */
@@ -6,3 +7,36 @@ export function isoDateTime(value: unknown, field: string): string {
   if (Number.isNaN(t)) throw new BadPayloadError(field, value === undefined ? 'missing' : `"${String(value)}" is not a date-time`);
   return new Date(t).toISOString();
 }
+
+/**
+ * One value of a marketplace enum, looked up without regard to case or surrounding spaces (live Etsy
+ * sends "Fully Refunded" where its definition says "fully refunded"). A value the table does not know
+ * is never defaulted: it is a BadPayloadError naming the field, so the order is quarantined.
+ */
+export function wireEnum<T>(value: unknown, table: Readonly<Record<string, T>>, field: string): T {
+  if (typeof value === 'string') {
+    const key = value.trim().toLowerCase();
+    for (const [name, mapped] of Object.entries(table)) if (name.toLowerCase() === key) return mapped;
+  }
+  const known = Object.keys(table).join(', ');
+  throw new BadPayloadError(field, value === undefined || value === null ? `missing (expected one of ${known})` : `unknown value "${String(value)}" (expected one of ${known})`);
+}
+
+/** Case-insensitive equality of two enum values from the wire. */
+export const sameEnum = (a: unknown, b: string) => typeof a === 'string' && a.trim().toLowerCase() === b.toLowerCase();
+
+/**
+ * Text a marketplace sends HTML-escaped ("Mom&#39;s mug", "&quot;Zoë&quot;"), decoded once to what the
+ * buyer or seller typed: that is what ops see and what gets printed. Strict decoding: only complete
+ * entities (with the semicolon) are decoded, so "R&D" or a buyer's literal "&amp" stay as they are, and
+ * "&amp;quot;" becomes "&quot;", never a quote (a second decode would change what the buyer typed).
+ */
+export function unescapeHtml(value: string): string;
+export function unescapeHtml(value: string | null | undefined): string | undefined;
+export function unescapeHtml(value: string | null | undefined): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  return value.includes('&') ? decodeHTMLStrict(value) : value;
+}
+
+/** A display text field: unescaped, trimmed, and undefined when blank. */
+export const displayText = (value: string | null | undefined): string | undefined => unescapeHtml(value)?.trim() || undefined;

@@ -56,6 +56,7 @@ export const envSchema = z.object({
   EBAY_SELLER_ID: z.preprocess((v) => emptyToUndefined(v) ?? 'default', z.string().regex(/^[\w.-]{1,64}$/, 'letters, digits, dot, dash or underscore')),
   // Etsy
   ETSY_CLIENT_ID: optionalString,
+  ETSY_SHARED_SECRET: optionalString,
   ETSY_ACCESS_TOKEN: optionalString,
   ETSY_SHOP_ID: z.preprocess(emptyToUndefined, z.string().regex(/^\d+$/, 'must be the numeric shop id').optional()),
   ETSY_REFRESH_TOKEN: optionalString,
@@ -90,7 +91,7 @@ type Env = z.infer<typeof envSchema>;
 const PLATFORM_VARS = {
   amazon: ['AMAZON_SELLER_ID', 'AMAZON_REFRESH_TOKEN', 'AMAZON_CLIENT_ID', 'AMAZON_CLIENT_SECRET'],
   ebay: ['EBAY_APP_ID', 'EBAY_DEV_ID', 'EBAY_CERT_ID', 'EBAY_USER_TOKEN'],
-  etsy: ['ETSY_CLIENT_ID', 'ETSY_ACCESS_TOKEN', 'ETSY_SHOP_ID'],
+  etsy: ['ETSY_CLIENT_ID', 'ETSY_SHARED_SECRET', 'ETSY_ACCESS_TOKEN', 'ETSY_SHOP_ID'],
 } as const satisfies Record<string, readonly (keyof Env)[]>;
 
 export type PlatformName = keyof typeof PLATFORM_VARS;
@@ -111,6 +112,7 @@ const EXAMPLES: Partial<Record<keyof Env, string>> = {
   EBAY_ENVIRONMENT: 'production',
   EBAY_SELLER_ID: 'printshop_uk',
   ETSY_CLIENT_ID: '1aa2bb33c44d55eeeeee6fff',
+  ETSY_SHARED_SECRET: 'abc1de2fgh',
   ETSY_ACCESS_TOKEN: '12345678.abcDEF...',
   ETSY_SHOP_ID: '12345678',
   MARKETPLACE_API_RATE_LIMIT: '100',
@@ -123,6 +125,13 @@ const EXAMPLES: Partial<Record<keyof Env, string>> = {
   HTTP_PORT: '3000',
   LOG_LEVEL: 'info',
   SHUTDOWN_TIMEOUT: '30s',
+};
+
+/** Where a user finds a credential, added to the problem when it is missing. */
+const WHERE_TO_FIND: Partial<Record<keyof Env, string>> = {
+  ETSY_CLIENT_ID: 'the keystring on your app\'s page in Etsy\'s developer portal ("Your Apps")',
+  ETSY_SHARED_SECRET:
+    'the "Shared secret" next to the keystring on your app\'s page in Etsy\'s developer portal ("Your Apps"); Etsy refuses every call without it since 2026-02-09',
 };
 
 export interface ConfigProblem {
@@ -166,7 +175,10 @@ export interface EbayCredentials {
   sellerId: string;
 }
 export interface EtsyCredentials {
+  /** The app's keystring. */
   clientId: string;
+  /** The app's shared secret: Etsy wants `x-api-key: keystring:shared_secret` since 2026-02-09. */
+  sharedSecret: string;
   accessToken: string;
   shopId: string;
   refreshToken?: string;
@@ -212,9 +224,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const set = vars.filter((v) => emptyToUndefined(env[v]) !== undefined);
     if (set.length > 0 && set.length < vars.length) {
       for (const v of vars.filter((x) => !set.includes(x))) {
+        const where = WHERE_TO_FIND[v] ? `; find it as ${WHERE_TO_FIND[v]}` : '';
         problems.push({
           variable: v,
-          problem: `is missing while ${set.join(', ')} ${set.length === 1 ? 'is' : 'are'} set: ${platform} needs all of ${vars.join(', ')}`,
+          problem: `is missing while ${set.join(', ')} ${set.length === 1 ? 'is' : 'are'} set: ${platform} needs all of ${vars.join(', ')}${where}`,
           example: EXAMPLES[v],
         });
       }
@@ -262,6 +275,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (complete('etsy')) {
     platforms.etsy = {
       clientId: e.ETSY_CLIENT_ID!,
+      sharedSecret: e.ETSY_SHARED_SECRET!,
       accessToken: e.ETSY_ACCESS_TOKEN!,
       shopId: e.ETSY_SHOP_ID!,
       refreshToken: e.ETSY_REFRESH_TOKEN,

@@ -30,6 +30,15 @@ export class AuthError extends Error {
   }
 }
 
+/**
+ * The marketplace refused the app's own configuration (Etsy's API key or shared secret), not the
+ * shop's token: no refresh can help, nothing is retried, no manual step is asked of anyone; the
+ * account is unhealthy until the setting named in the message is fixed.
+ */
+export class ConfigurationError extends AuthError {
+  override name = 'ConfigurationError';
+}
+
 /** A marketplace payload that cannot be trusted; names the field. Never retried: quarantined. */
 export class BadPayloadError extends Error {
   override name = 'BadPayloadError';

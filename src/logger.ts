@@ -36,6 +36,8 @@ const REDACT_KEYS = [
   'refresh_token',
   'clientSecret',
   'client_secret',
+  'sharedSecret',
+  'shared_secret',
   'password',
   'userToken',
 ];

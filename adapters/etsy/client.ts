@@ -2,7 +2,7 @@ import axios, { AxiosError, type AxiosInstance, type AxiosRequestConfig } from '
 import type { Logger } from 'pino';
 import { getTokens, saveTokens } from '../../db/accounts.ts';
 import type { Db } from '../../db/connection.ts';
-import { AuthError } from '../../src/errors.ts';
+import { AuthError, ConfigurationError } from '../../src/errors.ts';
 import { registerSecret } from '../../src/logger.ts';
 import { classifyHttpFailure } from '../http-errors.ts';
 import { OperationLimiters } from '../limiter.ts';
@@ -18,6 +18,7 @@ export interface EtsyClientOptions {
   log: Logger;
   accountId: string;
   clientId: string;
+  sharedSecret: string;
   accessToken: string;
   refreshToken?: string;
   baseUrl?: string;
@@ -33,7 +34,16 @@ interface TokenResponse {
 }
 
 /**
- * Etsy Open API v3 over axios: `x-api-key` on every call, an OAuth bearer token refreshed before
+ * Etsy's 403 bodies when the x-api-key header itself is wrong ("Shared secret is required in x-api-key
+ * header.", "Invalid API key", an invalid API key format): the app's settings, not a permission. A
+ * permission refusal also names the key ("This API key is not permitted to add tracking...") and must
+ * not match.
+ */
+const API_KEY_REFUSAL = /shared secret|x-api-key|invalid api ?key|api ?key (?:is )?(?:invalid|missing|required|not found|not valid)|api ?key format/i;
+
+/**
+ * Etsy Open API v3 over axios: `x-api-key: keystring:shared_secret` on every call (required since
+ * 2026-02-09; the definition still shows the keystring alone), an OAuth bearer token refreshed before
  * it expires (and once on a 401), the refresh token Etsy rotates persisted in SQLite, every call
  * through the app's rate limiter and the shared retry policy.
  */
@@ -48,15 +58,21 @@ export class EtsyClient {
 
   constructor(opts: EtsyClientOptions) {
     this.opts = opts;
-    this.http = axios.create({ baseURL: opts.baseUrl ?? ETSY_API_URL, timeout: 30_000, headers: { 'x-api-key': opts.clientId } });
+    this.http = axios.create({ baseURL: opts.baseUrl ?? ETSY_API_URL, timeout: 30_000 });
     this.limiters = new OperationLimiters(etsyLimits, opts.rateLimitPerMinute);
     // Tokens the worker refreshed itself are newer than the ones in the config.
     const stored = getTokens(opts.db, opts.accountId);
     this.accessToken = stored?.accessToken ?? opts.accessToken;
     this.refreshToken = stored?.refreshToken ?? opts.refreshToken;
     this.expiresAt = stored?.accessTokenExpiresAt ? Date.parse(stored.accessTokenExpiresAt) : undefined;
+    registerSecret(opts.sharedSecret);
     registerSecret(this.accessToken);
     registerSecret(this.refreshToken);
+  }
+
+  /** The x-api-key value of every application call (the token endpoint takes client_id instead). */
+  private get apiKey() {
+    return `${this.opts.clientId}:${this.opts.sharedSecret}`;
   }
 
   /** One API call: limiter, token freshness, one refresh on 401, errors mapped onto the taxonomy. */
@@ -84,7 +100,10 @@ export class EtsyClient {
   }
 
   private async send<T>(config: AxiosRequestConfig): Promise<T> {
-    const res = await this.http.request<T>({ ...config, headers: { ...config.headers, Authorization: `Bearer ${this.accessToken}` } });
+    const res = await this.http.request<T>({
+      ...config,
+      headers: { ...config.headers, 'x-api-key': this.apiKey, Authorization: `Bearer ${this.accessToken}` },
+    });
     this.followRateHeaders(res.headers as Record<string, string>);
     return res.data;
   }
@@ -101,15 +120,18 @@ export class EtsyClient {
   private classify(operation: string, err: unknown): Error {
     if (!(err instanceof AxiosError)) return err as Error;
     const data = err.response?.data as { error?: string; error_description?: string } | undefined;
+    const detail = data?.error_description ?? data?.error ?? (typeof data === 'string' ? data : undefined);
+    if (err.response?.status === 403 && detail && API_KEY_REFUSAL.test(detail)) {
+      return new ConfigurationError(
+        'etsy',
+        `Etsy refused the app's API key on ${operation} (403: ${detail}). Set ETSY_CLIENT_ID to the app's keystring and ETSY_SHARED_SECRET to its shared secret, both on the app's page in Etsy's developer portal ("Your Apps"), then restart`,
+        { cause: err },
+      );
+    }
     return classifyHttpFailure(
       'etsy',
       operation,
-      {
-        status: err.response?.status,
-        code: err.code,
-        headers: err.response?.headers as Record<string, string>,
-        detail: data?.error_description ?? data?.error ?? (typeof data === 'string' ? data : undefined),
-      },
+      { status: err.response?.status, code: err.code, headers: err.response?.headers as Record<string, string>, detail },
       err,
     );
   }

@@ -32,6 +32,7 @@ export function createEtsyAdapter(o: EtsyAdapterOptions): MarketplaceAdapter<Ets
     log: o.log.child({ platform: 'etsy', shopId }),
     accountId: accountId('etsy', shopId),
     clientId: o.credentials.clientId,
+    sharedSecret: o.credentials.sharedSecret,
     accessToken: o.credentials.accessToken,
     refreshToken: o.credentials.refreshToken,
     baseUrl: o.baseUrl,
@@ -55,6 +56,7 @@ export function createEtsyAdapter(o: EtsyAdapterOptions): MarketplaceAdapter<Ets
 /** The sandbox's Etsy shop and app (sandbox/etsy/routes.ts accepts exactly these). */
 export const ETSY_SANDBOX_CREDENTIALS: EtsyCredentials = {
   clientId: 'sandbox-etsy-keystring',
+  sharedSecret: 'sandbox-etsy-shared-secret',
   accessToken: 'sandbox-etsy-access-token',
   refreshToken: 'sandbox-etsy-refresh-token',
   shopId: '1000001',

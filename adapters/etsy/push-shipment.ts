@@ -1,4 +1,5 @@
-import { ManualActionRequired, PermanentRemoteError, TransientError } from '../../src/errors.ts';
+import { AuthError, ConfigurationError, ManualActionRequired, PermanentRemoteError, TransientError } from '../../src/errors.ts';
+import { sameEnum } from '../wire-values.ts';
 import type { ShipmentPush, ShipmentPushResult } from '../types.ts';
 import type { EtsyClient } from './client.ts';
 import type { EtsyReceipt } from './wire.ts';
@@ -20,7 +21,7 @@ export async function pushEtsyShipment(client: EtsyClient, shopId: string, s: Sh
   const before = await readReceipt(client, shopId, s.orderExternalId);
   const existing = findShipment(before, s.trackingNumber);
   if (existing) return { alreadyPresent: true, remoteId: existing.receipt_shipping_id != null ? String(existing.receipt_shipping_id) : undefined };
-  if (before.status === 'canceled' || before.status === 'fully refunded') {
+  if (sameEnum(before.status, 'canceled') || sameEnum(before.status, 'fully refunded')) {
     throw new PermanentRemoteError(`Etsy receipt ${s.orderExternalId} is ${before.status}; tracking was not uploaded`);
   }
 
@@ -35,12 +36,12 @@ export async function pushEtsyShipment(client: EtsyClient, shopId: string, s: Sh
     });
   } catch (err) {
     // Etsy withdrew tracking upload from new personal API keys in several countries, and a token
-    // without transactions_w cannot upload either: a person must type it into Etsy.
-    const e = err as Error & { platform?: string };
-    if (e.name === 'AuthError' && /\(403\)/.test(e.message)) {
+    // without transactions_w cannot upload either: a person must type it into Etsy. A refused API key
+    // or shared secret (ConfigurationError) is the app's setting to fix, never a to-do for the shop.
+    if (err instanceof AuthError && !(err instanceof ConfigurationError) && /\(403\)/.test(err.message)) {
       throw new ManualActionRequired(
         `enter tracking ${s.trackingNumber} (${carrierCode}) for receipt ${s.orderExternalId} in Etsy`,
-        `Etsy does not let this app upload tracking (${e.message})`,
+        `Etsy does not let this app upload tracking (${err.message})`,
         { cause: err },
       );
     }

@@ -2,6 +2,7 @@ import { accountId } from '../../db/accounts.ts';
 import { BadPayloadError } from '../../src/errors.ts';
 import { fractionToMinor } from '../../src/money.ts';
 import type { Address, Order, OrderItem, OrderStatus, PaymentStatus } from '../types.ts';
+import { displayText, unescapeHtml, wireEnum } from '../wire-values.ts';
 import type { EtsyMoney, EtsyReceipt, EtsyTransaction } from './wire.ts';
 
 /** Etsy's personalization arrives as a transaction variation with this name. */
@@ -19,16 +20,32 @@ function money(m: EtsyMoney | undefined, field: string): number {
   return fractionToMinor(m.amount, m.divisor, m.currency_code, field);
 }
 
+/**
+ * The receipt statuses Etsy defines (lower case there; live receipts say "Paid", "Fully Refunded"), and
+ * what each settles: a cancellation or full refund ends the order, the others leave it to the flags.
+ */
+const RECEIPT_STATUS = {
+  open: 'open',
+  'payment processing': 'open',
+  paid: 'open',
+  completed: 'open',
+  'partially refunded': 'partially_refunded',
+  'fully refunded': 'refunded',
+  canceled: 'cancelled',
+} as const;
+
 export function etsyStatus(r: EtsyReceipt): { status: OrderStatus; paymentStatus: PaymentStatus } {
-  const paymentStatus: PaymentStatus =
-    r.status === 'fully refunded' ? 'refunded' : r.status === 'partially refunded' ? 'partially_refunded' : r.is_paid ? 'paid' : 'pending';
-  if (r.status === 'canceled' || r.status === 'fully refunded') return { status: 'cancelled', paymentStatus };
+  const receipt = wireEnum(r.status, RECEIPT_STATUS, 'status');
+  if (receipt === 'cancelled') return { status: 'cancelled', paymentStatus: r.is_paid ? 'paid' : 'pending' };
+  if (receipt === 'refunded') return { status: 'cancelled', paymentStatus: 'refunded' };
+  const paymentStatus: PaymentStatus = receipt === 'partially_refunded' ? 'partially_refunded' : r.is_paid ? 'paid' : 'pending';
   if (!r.is_paid) return { status: 'pending', paymentStatus };
+  // A receipt marked shipped without any shipment record is shipped: the seller did it by hand.
   if (r.is_shipped) return { status: 'shipped', paymentStatus };
   return { status: (r.shipments?.length ?? 0) > 0 ? 'partially_shipped' : 'unshipped', paymentStatus };
 }
 
-function toItem(t: EtsyTransaction, index: number, currency: string): OrderItem {
+function toItem(t: EtsyTransaction, index: number, currency: string, receiptShipped: boolean): OrderItem {
   const field = `transactions[${index}]`;
   if (typeof t.transaction_id !== 'number') throw new BadPayloadError(`${field}.transaction_id`, 'missing');
   if (!Number.isInteger(t.quantity) || t.quantity < 1) throw new BadPayloadError(`${field}.quantity`, `"${t.quantity}" is not a positive integer`);
@@ -38,17 +55,20 @@ function toItem(t: EtsyTransaction, index: number, currency: string): OrderItem 
   let personalization: string | undefined;
   const variations: Record<string, string> = {};
   for (const v of t.variations ?? []) {
-    if (PERSONALIZATION.test(v.formatted_name)) personalization = v.formatted_value; // verbatim: it gets printed
-    else variations[v.formatted_name] = v.formatted_value;
+    const name = displayText(v?.formatted_name);
+    if (!name) continue;
+    // What the buyer typed, unescaped (Etsy sends "Mom&#39;s"), with only the edges trimmed: it gets printed.
+    if (PERSONALIZATION.test(name)) personalization = unescapeHtml(v.formatted_value)?.trim() || undefined;
+    else variations[name] = unescapeHtml(v.formatted_value)?.trim() ?? '';
   }
   const sku = t.sku?.trim();
   return {
     externalLineId: String(t.transaction_id),
     sku: sku || `ETSY-${t.listing_id ?? 'unknown'}-${t.product_id ?? 'unknown'}`,
     skuFallback: sku ? undefined : `no SKU on the listing: listing ${t.listing_id ?? '?'}, product ${t.product_id ?? '?'}`,
-    title: t.title ?? '(untitled listing)',
+    title: displayText(t.title) ?? '(untitled listing)',
     quantity: t.quantity,
-    quantityShipped: t.shipped_timestamp ? t.quantity : 0,
+    quantityShipped: receiptShipped || t.shipped_timestamp ? t.quantity : 0,
     unitPriceMinor: money(t.price, `${field}.price`),
     personalization,
     variations: Object.keys(variations).length ? variations : undefined,
@@ -73,15 +93,16 @@ export function etsyReceiptToOrder(r: EtsyReceipt, shopId: string): Order {
   const hasAddress = Boolean(r.first_line?.trim() || r.formatted_address?.trim());
   const address: Address | undefined = hasAddress
     ? {
-        name: r.name || undefined,
-        line1: r.first_line || undefined,
-        line2: r.second_line || undefined,
-        city: r.city || undefined,
-        region: r.state || undefined,
-        postalCode: r.zip || undefined,
-        countryCode: r.country_iso || undefined,
+        name: displayText(r.name),
+        line1: displayText(r.first_line),
+        line2: displayText(r.second_line),
+        city: displayText(r.city),
+        region: displayText(r.state),
+        postalCode: displayText(r.zip),
+        countryCode: displayText(r.country_iso),
       }
     : undefined;
+  if (address) for (const k of Object.keys(address) as (keyof Address)[]) if (address[k] === undefined) delete address[k];
 
   return {
     platform: 'etsy',
@@ -97,12 +118,12 @@ export function etsyReceiptToOrder(r: EtsyReceipt, shopId: string): Order {
     subtotalMinor: r.subtotal ? money(r.subtotal, 'subtotal') : undefined,
     shippingMinor: r.total_shipping_cost ? money(r.total_shipping_cost, 'total_shipping_cost') : undefined,
     taxMinor: r.total_tax_cost ? money(r.total_tax_cost, 'total_tax_cost') : undefined,
-    buyerName: r.name || undefined,
-    buyerEmail: r.buyer_email || undefined,
+    buyerName: displayText(r.name),
+    buyerEmail: r.buyer_email?.trim() || undefined,
     shippingAddress: address,
     addressUnavailable: !hasAddress,
-    giftMessage: r.is_gift && r.gift_message ? r.gift_message : undefined,
-    buyerNote: r.message_from_buyer || undefined,
-    items: r.transactions.map((t, i) => toItem(t, i, currency)),
+    giftMessage: r.is_gift ? displayText(r.gift_message) : undefined,
+    buyerNote: displayText(r.message_from_buyer),
+    items: r.transactions.map((t, i) => toItem(t, i, currency, status === 'shipped')),
   };
 }

@@ -36,7 +36,12 @@ export interface EtsyShipment {
 
 export interface EtsyReceipt {
   receipt_id: number;
-  status: 'paid' | 'completed' | 'open' | 'payment processing' | 'canceled' | 'fully refunded' | 'partially refunded';
+  /**
+   * The definition lists 'paid' | 'completed' | 'open' | 'payment processing' | 'canceled' |
+   * 'fully refunded' | 'partially refunded'; live receipts send them capitalised ("Fully Refunded").
+   * Read it only through wireEnum (case-insensitive, unknown values quarantined).
+   */
+  status: string;
   buyer_email?: string | null;
   name?: string;
   first_line?: string;

@@ -42,9 +42,14 @@ export function createFulfillmentFeature(opts: { retryDelayMs?: number } = {}): 
       });
       return [worker];
     },
-    // Crash recovery: a recorded shipment whose job never reached Redis is enqueued again.
+    // Crash recovery: a recorded shipment whose job never reached Redis is enqueued again, and one whose
+    // job failed while its account was refused (it stays pending) gets a fresh job.
     start: async (s) => {
-      for (const shipment of unfinishedShipments(s.db)) await enqueuePush(s.queues.fulfillment, shipment, opts.retryDelayMs);
+      for (const shipment of unfinishedShipments(s.db)) {
+        const stale = await s.queues.fulfillment.getJob(jobIds.fulfillment(shipment.id));
+        if (stale && (await stale.isFailed())) await stale.remove();
+        await enqueuePush(s.queues.fulfillment, shipment, opts.retryDelayMs);
+      }
     },
     routes: (s) => async (root: FastifyInstance) => {
       await root.register(async (app) => {

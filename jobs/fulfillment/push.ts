@@ -1,12 +1,12 @@
 import { eq, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { MarketplaceAdapter } from '../../adapters/types.ts';
-import { accountId as makeAccountId } from '../../db/accounts.ts';
+import { accountId as makeAccountId, markAccountHealth } from '../../db/accounts.ts';
 import type { Db } from '../../db/connection.ts';
 import { recordEvent } from '../../db/events.ts';
 import { orderItems, orders } from '../../db/schema.ts';
 import { getShipment, updateShipment, type Shipment } from '../../db/shipments.ts';
-import { errorMessage, isRetryable, ManualActionRequired, toJobError } from '../../src/errors.ts';
+import { AuthError, errorMessage, isRetryable, ManualActionRequired, toJobError } from '../../src/errors.ts';
 import { markLinesShipped } from '../production/store.ts';
 
 export interface PushDeps {
@@ -71,6 +71,16 @@ export async function pushShipmentJob(deps: PushDeps, shipmentId: string) {
     if (isRetryable(err)) {
       updateShipment(db, s.id, { error: errorMessage(err) });
       throw err;
+    }
+    if (err instanceof AuthError) {
+      // The account's token or the app's own settings were refused: not this shipment's fault, and no
+      // retry can fix it. It waits as pending and is pushed when the worker starts with working settings.
+      const reason = errorMessage(err);
+      updateShipment(db, s.id, { state: 'pending', error: `waiting for the account: ${reason}` });
+      markAccountHealth(db, order.accountId, false, reason);
+      recordEvent(db, { type: 'account.unhealthy', accountId: order.accountId, shipmentId: s.id, message: reason });
+      log.error({ shipmentId: s.id, order: order.externalId, reason }, 'ALERT: account refused; shipment waits for working credentials');
+      throw toJobError(err);
     }
     const manual = err instanceof ManualActionRequired;
     updateShipment(db, s.id, { state: manual ? 'manual' : 'failed', error: manual ? err.todo : errorMessage(err) });

@@ -1,6 +1,13 @@
 import type { EtsyMoney, EtsyReceipt } from '../../adapters/etsy/wire.ts';
 import { orderTotals, type SandboxOrder } from '../generator.ts';
 
+/** Etsy sends listing titles, variations and buyer text HTML-escaped, the apostrophe as &#39;. */
+const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+const escaped = <T extends string | null | undefined>(text: T): T => (typeof text === 'string' ? (text.replace(/[&<>"']/g, (c) => ESCAPES[c]!) as T) : text);
+
+/** Live receipts carry the status capitalised, word by word ("Payment Processing"). */
+const STATUS = { cancelled: 'Canceled', shipped: 'Completed', paid: 'Paid', unpaid: 'Payment Processing' } as const;
+
 const money = (minor: number, o: SandboxOrder): EtsyMoney => ({ amount: minor, divisor: 10 ** o.exponent, currency_code: o.currency });
 const seconds = (iso: string) => Math.floor(Date.parse(iso) / 1000);
 
@@ -21,14 +28,13 @@ export function renderEtsyReceipt(o: SandboxOrder, shopOwnerId = 555_001): EtsyR
     city: o.address.city,
     state: o.address.region,
     zip: o.address.postalCode,
-    status:
-      o.state === 'cancelled' ? 'canceled' : o.state === 'shipped' ? 'completed' : o.paid ? 'paid' : 'payment processing',
+    status: STATUS[o.state === 'cancelled' ? 'cancelled' : o.state === 'shipped' ? 'shipped' : o.paid ? 'paid' : 'unpaid'],
     formatted_address: `${o.address.name}\n${o.address.line1}\n${o.address.city}, ${o.address.region} ${o.address.postalCode}\n${o.address.countryCode}`,
     country_iso: o.address.countryCode,
     payment_method: 'cc',
     payment_email: '',
     message_from_seller: null,
-    message_from_buyer: o.buyerNote ?? null,
+    message_from_buyer: escaped(o.buyerNote) ?? null,
     message_from_payment: null,
     is_paid: o.paid,
     is_shipped: shipped,
@@ -37,7 +43,7 @@ export function renderEtsyReceipt(o: SandboxOrder, shopOwnerId = 555_001): EtsyR
     update_timestamp: seconds(o.updatedAt),
     updated_timestamp: seconds(o.updatedAt),
     is_gift: Boolean(o.giftMessage),
-    gift_message: o.giftMessage ?? '',
+    gift_message: escaped(o.giftMessage) ?? '',
     grandtotal: money(totals.total, o),
     subtotal: money(totals.subtotal, o),
     total_price: money(totals.subtotal, o),
@@ -54,7 +60,7 @@ export function renderEtsyReceipt(o: SandboxOrder, shopOwnerId = 555_001): EtsyR
     })),
     transactions: o.lines.map((l) => ({
       transaction_id: Number(l.lineId),
-      title: l.title,
+      title: escaped(l.title),
       description: null,
       seller_user_id: shopOwnerId,
       buyer_user_id: 700_000 + (o.numericId % 100_000),
@@ -77,11 +83,11 @@ export function renderEtsyReceipt(o: SandboxOrder, shopOwnerId = 555_001): EtsyR
         ...Object.entries(l.variations ?? {}).map(([name, value], i) => ({
           property_id: 200 + i,
           value_id: null,
-          formatted_name: name,
-          formatted_value: value,
+          formatted_name: escaped(name),
+          formatted_value: escaped(value),
         })),
         ...(l.personalization !== undefined
-          ? [{ property_id: 54, value_id: null, formatted_name: 'Personalization', formatted_value: l.personalization }]
+          ? [{ property_id: 54, value_id: null, formatted_name: 'Personalization', formatted_value: escaped(l.personalization) }]
           : []),
       ],
       product_data: [],

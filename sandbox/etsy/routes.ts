@@ -29,9 +29,25 @@ export const etsyRoutes: RegisterPlatformRoutes = (app, ctx) => {
     return { access_token: access, token_type: 'Bearer', expires_in: 3600, refresh_token: refreshToken };
   });
 
+  /**
+   * Etsy's x-api-key rule since 2026-02-09: `keystring:shared_secret` on every application call, with
+   * the 403 bodies Etsy sends when it is not (the token endpoint above takes client_id instead).
+   */
+  const apiKeyProblem = (header: unknown): string | undefined => {
+    const [keystring, secret, ...rest] = typeof header === 'string' ? header.split(':') : [];
+    if (!keystring || keystring !== ETSY_SANDBOX_CREDENTIALS.clientId || rest.length > 0) return 'Invalid API key';
+    if (secret === undefined || secret === '') return 'Shared secret is required in x-api-key header.';
+    if (secret !== ETSY_SANDBOX_CREDENTIALS.sharedSecret) return 'Invalid API key';
+    return undefined;
+  };
+
   /** Auth, rate limits and injected faults, the same for every application endpoint. */
   const guard = (operation: string) => async (req: FastifyRequest, reply: FastifyReply) => {
-    if (req.headers['x-api-key'] !== ETSY_SANDBOX_CREDENTIALS.clientId) return error(reply, 403, 'Invalid API key');
+    const keyProblem = apiKeyProblem(req.headers['x-api-key']);
+    if (keyProblem) {
+      ctx.store.record({ platform: 'etsy', operation, status: 403 });
+      return error(reply, 403, keyProblem);
+    }
     const token = /^Bearer (.+)$/.exec(String(req.headers.authorization ?? ''))?.[1];
     if (!token || !validAccess.has(token)) return error(reply, 401, 'invalid_token');
     const wait = ctx.buckets.take('etsy:app', ETSY_LIMIT.ratePerSecond, ETSY_LIMIT.burst);

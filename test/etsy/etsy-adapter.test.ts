@@ -3,10 +3,14 @@ import nock from 'nock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createEtsyAdapter } from '../../adapters/etsy/index.ts';
 import type { EtsyReceipt, EtsyReceiptList } from '../../adapters/etsy/wire.ts';
-import { getTokens } from '../../db/accounts.ts';
-import { orderItems, orders } from '../../db/schema.ts';
+import { UnrecoverableError } from 'bullmq';
+import { getAccount, getTokens } from '../../db/accounts.ts';
+import { events as eventsTable, orderItems, orders } from '../../db/schema.ts';
+import { getShipment } from '../../db/shipments.ts';
+import { pushShipmentJob } from '../../jobs/fulfillment/push.ts';
+import { recordShipment } from '../../jobs/fulfillment/record.ts';
 import { pollAccount } from '../../jobs/poll.ts';
-import { ManualActionRequired, ValidationError } from '../../src/errors.ts';
+import { BadPayloadError, ConfigurationError, ManualActionRequired, ValidationError } from '../../src/errors.ts';
 import { silentLog, tempDatabase } from '../support/env.ts';
 
 const API = 'https://openapi.etsy.com';
@@ -14,7 +18,7 @@ const SHOP = '1000001';
 const fixture = <T>(name: string): T => JSON.parse(readFileSync(new URL(`../fixtures/etsy/${name}`, import.meta.url), 'utf8')) as T;
 const page1 = fixture<EtsyReceiptList>('receipts-page-1.json');
 const page2 = fixture<EtsyReceiptList>('receipts-page-2.json');
-const credentials = { clientId: 'test-keystring', accessToken: 'config-access-token', refreshToken: 'config-refresh-token', shopId: SHOP };
+const credentials = { clientId: 'test-keystring', sharedSecret: 'test-shared-secret', accessToken: 'config-access-token', refreshToken: 'config-refresh-token', shopId: SHOP };
 
 let store: ReturnType<typeof tempDatabase>;
 const adapter = (extra: Partial<Parameters<typeof createEtsyAdapter>[0]> = {}) =>
@@ -31,7 +35,7 @@ afterEach(() => {
 const lastTs = (list: EtsyReceiptList) => Math.max(...list.results.map((r) => r.updated_timestamp));
 function mockTwoPages() {
   const seenAtLast = page1.results.filter((r) => r.updated_timestamp === lastTs(page1)).length;
-  nock(API, { reqheaders: { 'x-api-key': 'test-keystring' } })
+  nock(API, { reqheaders: { 'x-api-key': 'test-keystring:test-shared-secret' } })
     .get(`/v3/application/shops/${SHOP}/receipts`)
     .query({ min_last_modified: '0', limit: '3', offset: '0', sort_on: 'updated', sort_order: 'asc' })
     .reply(200, page1)
@@ -92,7 +96,38 @@ describe('Etsy adapter (nock replay)', () => {
     ];
     for (const [patch, status, payment] of cases) {
       expect(a.normalize({ ...r, ...patch } as EtsyReceipt)).toMatchObject({ status, paymentStatus: payment });
+      // Live receipts say "Fully Refunded", "Payment Processing": the same state, whatever the casing.
+      const live = String(patch.status).replace(/\b[a-z]/g, (c) => c.toUpperCase());
+      expect(a.normalize({ ...r, ...patch, status: live } as EtsyReceipt)).toMatchObject({ status, paymentStatus: payment });
+      expect(a.normalize({ ...r, ...patch, status: String(patch.status).toUpperCase() } as EtsyReceipt)).toMatchObject({ status, paymentStatus: payment });
     }
+  });
+
+  it('quarantines a receipt whose status Etsy has not defined, naming the field, instead of guessing', () => {
+    for (const status of ['Refunded', 'cancelled', '', undefined]) {
+      const err = (() => {
+        try {
+          adapter().normalize({ ...page1.results[0]!, status } as unknown as EtsyReceipt);
+        } catch (e) {
+          return e;
+        }
+      })();
+      expect(err).toBeInstanceOf(BadPayloadError);
+      expect((err as BadPayloadError).field).toBe('status');
+    }
+  });
+
+  it('refuses the poll as a configuration error when Etsy wants the shared secret, without retrying', async () => {
+    const list = nock(API)
+      .get(`/v3/application/shops/${SHOP}/receipts`)
+      .query(true)
+      .times(5)
+      .reply(403, { error: 'Shared secret is required in x-api-key header.' });
+    const err = await pollAccount({ db: store.db, adapter: adapter(), log: silentLog() }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigurationError);
+    expect((err as Error).message).toContain('ETSY_SHARED_SECRET');
+    expect(list.pendingMocks()).toHaveLength(1); // one of the five answers was used: no retry
+    expect(getAccount(store.db, 'etsy:1000001')).toMatchObject({ healthy: false, healthReason: expect.stringContaining('Shared secret is required') });
   });
 
   it('falls back to listing and product ids when a listing has no SKU, and says so', () => {
@@ -183,6 +218,36 @@ describe('Etsy tracking upload', () => {
     expect(err).toBeInstanceOf(ManualActionRequired);
     expect((err as ManualActionRequired).todo).toBe(`enter tracking ${push.trackingNumber} (usps) for receipt ${receipt.receipt_id} in Etsy`);
     expect(upload.isDone()).toBe(true);
+  });
+
+  it('a refused shared secret on upload is a configuration error: shipment waits, account unhealthy, no manual to-do', async () => {
+    mockTwoPages();
+    const a = adapter();
+    await pollAccount({ db: store.db, adapter: a, log: silentLog() });
+    const shipment = recordShipment(store.db, { order: String(receipt.receipt_id), carrier: 'USPS', tracking: push.trackingNumber, source: 'api' }, (_p, name) => a.mapCarrier(name));
+    nock(API).get(receiptPath).reply(200, receipt);
+    const upload = nock(API).post(`${receiptPath}/tracking`).times(3).reply(403, { error: 'Shared secret is required in x-api-key header.' });
+
+    const err = await pushShipmentJob({ db: store.db, adapters: [a], log: silentLog() }, shipment.id).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UnrecoverableError); // BullMQ makes no further attempt
+    expect(upload.pendingMocks()).toHaveLength(1); // exactly one upload was tried
+    expect(getShipment(store.db, shipment.id)).toMatchObject({ state: 'pending', error: expect.stringContaining('ETSY_SHARED_SECRET') });
+    expect(getAccount(store.db, 'etsy:1000001')).toMatchObject({ healthy: false, healthReason: expect.stringContaining('Shared secret is required') });
+    const events = store.db.select().from(eventsTable).all().map((e) => e.type);
+    expect(events).toContain('account.unhealthy');
+    expect(events).not.toContain('shipment.manual');
+  });
+
+  it('a permission refusal of the upload is the manual to-do, not a configuration error', async () => {
+    mockTwoPages();
+    const a = adapter();
+    await pollAccount({ db: store.db, adapter: a, log: silentLog() });
+    const shipment = recordShipment(store.db, { order: String(receipt.receipt_id), carrier: 'USPS', tracking: push.trackingNumber, source: 'api' }, (_p, name) => a.mapCarrier(name));
+    nock(API).get(receiptPath).reply(200, receipt);
+    nock(API).post(`${receiptPath}/tracking`).reply(403, fixture('error-403-tracking.json'));
+    await pushShipmentJob({ db: store.db, adapters: [a], log: silentLog() }, shipment.id).catch(() => undefined);
+    expect(getShipment(store.db, shipment.id)).toMatchObject({ state: 'manual', error: expect.stringContaining('enter tracking') });
+    expect(getAccount(store.db, 'etsy:1000001')?.healthy).toBe(true);
   });
 
   it('refuses an unknown carrier naming the accepted ones', () => {

@@ -1,13 +1,16 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEtsyAdapter, ETSY_SANDBOX_CREDENTIALS } from '../../adapters/etsy/index.ts';
+import { accountId, getAccount } from '../../db/accounts.ts';
 import { orders } from '../../db/schema.ts';
+import { ConfigurationError } from '../../src/errors.ts';
 import { pollAccount } from '../../jobs/poll.ts';
 import { startSandbox, type Sandbox } from '../../sandbox/server.ts';
 import { assertMatchesSchema } from '../support/spec-schemas.ts';
 import { silentLog, tempDatabase } from '../support/env.ts';
 
 const SPEC = 'etsy/etsy-openapi-v3.json';
+const SANDBOX_KEY = `${ETSY_SANDBOX_CREDENTIALS.clientId}:${ETSY_SANDBOX_CREDENTIALS.sharedSecret}`;
 const SCHEMA_OF: Record<string, string> = {
   'receipts-page-1.json': 'components/schemas/ShopReceipts',
   'receipts-page-2.json': 'components/schemas/ShopReceipts',
@@ -30,11 +33,14 @@ describe('Etsy fixtures and sandbox follow the official definition', () => {
 
   it('sandbox receipts match ShopReceipts and flow through the same adapter', async () => {
     const res = await fetch(`${sandbox.url}/v3/application/shops/1000001/receipts?limit=100`, {
-      headers: { 'x-api-key': ETSY_SANDBOX_CREDENTIALS.clientId, authorization: `Bearer ${ETSY_SANDBOX_CREDENTIALS.accessToken}` },
+      headers: { 'x-api-key': SANDBOX_KEY, authorization: `Bearer ${ETSY_SANDBOX_CREDENTIALS.accessToken}` },
     });
     expect(res.headers.get('x-limit-per-second')).toBe('10');
     const body = await res.json();
     assertMatchesSchema(SPEC, 'components/schemas/ShopReceipts', body);
+    // As live Etsy does: statuses capitalised, which the definition (lower case) does not show.
+    const statuses = new Set((body as { results: { status: string }[] }).results.map((r) => r.status));
+    for (const status of statuses) expect(status).toMatch(/^[A-Z][a-z]+(?: [A-Z][a-z]+)?$/);
 
     const store = tempDatabase();
     try {
@@ -48,11 +54,50 @@ describe('Etsy fixtures and sandbox follow the official definition', () => {
     }
   });
 
+  it('sandbox enforces keystring:shared_secret with the 403 bodies Etsy sends', async () => {
+    const receipts = (key?: string) =>
+      fetch(`${sandbox.url}/v3/application/shops/1000001/receipts?limit=1`, {
+        headers: { ...(key !== undefined ? { 'x-api-key': key } : {}), authorization: `Bearer ${ETSY_SANDBOX_CREDENTIALS.accessToken}` },
+      });
+    const keystringOnly = await receipts(ETSY_SANDBOX_CREDENTIALS.clientId);
+    expect(keystringOnly.status).toBe(403);
+    expect(await keystringOnly.json()).toEqual({ error: 'Shared secret is required in x-api-key header.' });
+    const wrongSecret = await receipts(`${ETSY_SANDBOX_CREDENTIALS.clientId}:not-the-secret`);
+    expect(wrongSecret.status).toBe(403);
+    expect(await wrongSecret.json()).toEqual({ error: 'Invalid API key' });
+    expect((await receipts()).status).toBe(403);
+    expect((await receipts(SANDBOX_KEY)).status).toBe(200);
+  });
+
+  it('an adapter without the right shared secret marks the account unhealthy, naming the setting, and retries nothing', async () => {
+    const store = tempDatabase();
+    const before = sandbox.context.store.calls.filter((c) => c.platform === 'etsy' && c.status === 403).length;
+    try {
+      const adapter = createEtsyAdapter({
+        db: store.db,
+        log: silentLog(),
+        credentials: { ...ETSY_SANDBOX_CREDENTIALS, sharedSecret: 'stale-secret' },
+        baseUrl: sandbox.url,
+        retry: { minTimeoutMs: 1, maxTimeoutMs: 2 },
+      });
+      const err = await pollAccount({ db: store.db, adapter, log: silentLog() }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ConfigurationError);
+      expect((err as Error).message).toMatch(/ETSY_SHARED_SECRET/);
+      const account = getAccount(store.db, accountId('etsy', ETSY_SANDBOX_CREDENTIALS.shopId))!;
+      expect(account.healthy).toBe(false);
+      expect(account.healthReason).toMatch(/Invalid API key.*ETSY_SHARED_SECRET/);
+      expect(sandbox.context.store.calls.filter((c) => c.platform === 'etsy' && c.status === 403).length - before).toBe(1);
+      await adapter.close?.();
+    } finally {
+      store.dispose();
+    }
+  });
+
   it('sandbox answers 429 with Retry-After past the published rate', async () => {
     const statuses: number[] = [];
     for (let i = 0; i < 15; i++) {
       const res = await fetch(`${sandbox.url}/v3/application/shops/1000001/receipts`, {
-        headers: { 'x-api-key': ETSY_SANDBOX_CREDENTIALS.clientId, authorization: `Bearer ${ETSY_SANDBOX_CREDENTIALS.accessToken}` },
+        headers: { 'x-api-key': SANDBOX_KEY, authorization: `Bearer ${ETSY_SANDBOX_CREDENTIALS.accessToken}` },
       });
       statuses.push(res.status);
       if (res.status === 429) expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);

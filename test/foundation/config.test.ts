@@ -24,10 +24,10 @@ describe('config', () => {
   });
 
   it('enables exactly the platforms whose credentials are complete', () => {
-    const config = loadConfig({ ETSY_CLIENT_ID: 'key', ETSY_ACCESS_TOKEN: 'tok123456', ETSY_SHOP_ID: '123', POLL_INTERVAL: '90s' });
+    const config = loadConfig({ ETSY_CLIENT_ID: 'key', ETSY_SHARED_SECRET: 'secret1', ETSY_ACCESS_TOKEN: 'tok123456', ETSY_SHOP_ID: '123', POLL_INTERVAL: '90s' });
     expect(config.sandboxMode).toBe(false);
     expect(Object.keys(config.platforms)).toEqual(['etsy']);
-    expect(config.platforms.etsy).toMatchObject({ shopId: '123', clientId: 'key' });
+    expect(config.platforms.etsy).toMatchObject({ shopId: '123', clientId: 'key', sharedSecret: 'secret1' });
     expect(config.pollIntervalMs).toBe(90_000);
   });
 
@@ -51,6 +51,7 @@ describe('config', () => {
         'EBAY_ENVIRONMENT',
         'ETSY_ACCESS_TOKEN',
         'ETSY_CLIENT_ID',
+        'ETSY_SHARED_SECRET',
         'ETSY_SHOP_ID',
         'HTTP_PORT',
         'POLL_INTERVAL',
@@ -61,6 +62,13 @@ describe('config', () => {
     expect(region.example).toBe('NA');
     const missing = problems.find((p) => p.variable === 'AMAZON_CLIENT_ID')!;
     expect(missing.problem).toContain('AMAZON_SELLER_ID');
+  });
+
+  it('requires the Etsy shared secret with the other Etsy settings, and says where to find it', () => {
+    const problems = problemsOf({ ETSY_CLIENT_ID: 'key', ETSY_ACCESS_TOKEN: 'tok123456', ETSY_SHOP_ID: '123' });
+    expect(problems.map((p) => p.variable)).toEqual(['ETSY_SHARED_SECRET']);
+    expect(problems[0]!.problem).toContain('Your Apps');
+    expect(problems[0]!.problem).toContain('Shared secret');
   });
 
   it('refuses a non-loopback ops server without admin credentials', () => {

@@ -8,6 +8,7 @@ describe('logging', () => {
   it('never writes a secret: not by key, not inside messages, not inside HTTP client errors', () => {
     const config = loadConfig({
       ETSY_CLIENT_ID: 'etsy-keystring-abc123',
+      ETSY_SHARED_SECRET: 'etsy-shared-secret-lmn',
       ETSY_ACCESS_TOKEN: '12345678.etsy-access-secret-xyz',
       ETSY_SHOP_ID: '42',
       ETSY_REFRESH_TOKEN: '12345678.etsy-refresh-secret-qrs',
@@ -18,7 +19,7 @@ describe('logging', () => {
     registerSecret(config.http.adminPassword);
     const { log, lines } = captureLogger();
 
-    const headers = new AxiosHeaders({ Authorization: `Bearer ${config.platforms.etsy!.accessToken}`, 'x-api-key': config.platforms.etsy!.clientId });
+    const headers = new AxiosHeaders({ Authorization: `Bearer ${config.platforms.etsy!.accessToken}`, 'x-api-key': `${config.platforms.etsy!.clientId}:${config.platforms.etsy!.sharedSecret}` });
     const err = new AxiosError('Request failed with status code 401', 'ERR_BAD_REQUEST', {
       headers,
       url: `https://openapi.etsy.com/v3/public/oauth/token`,
@@ -38,6 +39,7 @@ describe('logging', () => {
       'etsy-access-secret-xyz',
       'etsy-refresh-secret-qrs',
       'etsy-keystring-abc123',
+      'etsy-shared-secret-lmn',
       'admin-password-987',
       'fresh-token-never-registered',
       'another-one-here',
