@@ -3,6 +3,7 @@ import { PermanentRemoteError, ValidationError } from '../../src/errors.ts';
 import type { ShipmentPush, ShipmentPushResult } from '../types.ts';
 import type { AmazonClient } from './client.ts';
 import { ORDERS_VERSION } from './fetch-orders.ts';
+import { amazonStatus } from './to-order.ts';
 import type { AmazonOrder, ConfirmShipmentRequest, GetOrderResponse } from './wire.ts';
 
 const sameTracking = (a: string, b: string) => a.replace(/\s+/g, '').toUpperCase() === b.replace(/\s+/g, '').toUpperCase();
@@ -41,10 +42,11 @@ export async function pushAmazonShipment(client: AmazonClient, s: ShipmentPush, 
   );
   if (existing) return { alreadyPresent: true, remoteId: existing.packageReferenceId };
   const status = order.fulfillment?.fulfillmentStatus;
-  if (status === 'CANCELLED' || status === 'UNFULFILLABLE') {
+  const state = amazonStatus(status).status;
+  if (state === 'cancelled') {
     throw new PermanentRemoteError(`Amazon order ${s.orderExternalId} is ${status}; the shipment was not confirmed`);
   }
-  if (status === 'PENDING' || status === 'PENDING_AVAILABILITY') {
+  if (state === 'pending') {
     throw new PermanentRemoteError(`Amazon order ${s.orderExternalId} is ${status} (not paid yet); Amazon refuses shipment confirmation until it is UNSHIPPED`);
   }
   const marketplaceId = order.salesChannel?.marketplaceId;

@@ -1,6 +1,6 @@
 import { accountId } from '../../db/accounts.ts';
 import { BadPayloadError } from '../../src/errors.ts';
-import { isoDateTime } from '../wire-values.ts';
+import { isoDateTime, wireEnum } from '../wire-values.ts';
 import { decimalToMinor } from '../../src/money.ts';
 import type { Address, Order, OrderItem, OrderStatus, PaymentStatus } from '../types.ts';
 import type { AmazonCustomization, AmazonMoney, AmazonOrder, AmazonOrderItem, AmazonRawOrder, FulfillmentStatus } from './wire.ts';
@@ -42,10 +42,10 @@ const STATUS: Record<FulfillmentStatus, { status: OrderStatus; paymentStatus: Pa
 };
 
 export function amazonStatus(fulfillmentStatus: unknown) {
-  const mapped = typeof fulfillmentStatus === 'string' ? STATUS[fulfillmentStatus as FulfillmentStatus] : undefined;
-  if (!mapped) throw new BadPayloadError('fulfillment.fulfillmentStatus', fulfillmentStatus === undefined ? 'missing' : `unknown status "${String(fulfillmentStatus)}"`);
-  return mapped;
+  return wireEnum(fulfillmentStatus, STATUS, 'fulfillment.fulfillmentStatus');
 }
+
+const FULFILLED_BY = { MERCHANT: false, AMAZON: true } as const;
 
 function money(m: AmazonMoney | undefined, currency: string, field: string): number {
   if (!m || typeof m.amount !== 'string') throw new BadPayloadError(field, 'missing or not an Amazon Money object');
@@ -70,7 +70,7 @@ function personalizationOf(c: AmazonCustomization | undefined): string | undefin
   return texts.map((t) => `${t.label}: ${t.text}`).join('\n');
 }
 
-function toItem(item: AmazonOrderItem, index: number, o: AmazonOrder, currency: string, priced: boolean, customizations: AmazonRawOrder['customizations']): OrderItem {
+function toItem(item: AmazonOrderItem, index: number, shipped: boolean, currency: string, priced: boolean, customizations: AmazonRawOrder['customizations']): OrderItem {
   const field = `orderItems[${index}]`;
   if (!item || typeof item.orderItemId !== 'string' || !item.orderItemId) throw new BadPayloadError(`${field}.orderItemId`, 'missing');
   if (!Number.isInteger(item.quantityOrdered) || item.quantityOrdered < 0) {
@@ -93,7 +93,6 @@ function toItem(item: AmazonOrderItem, index: number, o: AmazonOrder, currency: 
     cancelRequested: item.cancellation?.cancellationRequest ? item.cancellation.cancellationRequest.cancelReason ?? true : undefined,
   };
   for (const k of Object.keys(extra)) if (extra[k] === undefined) delete extra[k];
-  const shipped = STATUS[o.fulfillment!.fulfillmentStatus].status === 'shipped';
   return {
     externalLineId: item.orderItemId,
     sku: sku || `AMAZON-${p.asin ?? item.orderItemId}`,
@@ -143,14 +142,14 @@ export function amazonOrderToOrder(raw: AmazonRawOrder, sellerId: string): Order
   const { status, paymentStatus, flag } = amazonStatus(o.fulfillment?.fulfillmentStatus);
   const currency = orderCurrency(o);
   const priced = status !== 'pending' && status !== 'cancelled';
-  const items = o.orderItems.map((item, i) => toItem(item, i, o, currency, priced, raw.customizations));
+  const items = o.orderItems.map((item, i) => toItem(item, i, status === 'shipped', currency, priced, raw.customizations));
   const itemsTotal = items.reduce((sum, i) => sum + i.unitPriceMinor * i.quantity, 0);
   const gifts = [...new Set(o.orderItems.map((i) => i?.fulfillment?.packing?.giftOption?.giftMessage).filter((m): m is string => !!m))];
   const shippingAddress = address(o);
   const flags = [
     flag,
     status !== 'cancelled' && o.orderItems.some((i) => i?.cancellation?.cancellationRequest) ? 'cancel_requested' : undefined,
-    o.fulfillment?.fulfilledBy === 'AMAZON' ? 'fulfilled_by_amazon' : undefined,
+    o.fulfillment?.fulfilledBy != null && wireEnum(o.fulfillment.fulfilledBy, FULFILLED_BY, 'fulfillment.fulfilledBy') ? 'fulfilled_by_amazon' : undefined,
   ].filter((f): f is string => !!f);
 
   return {

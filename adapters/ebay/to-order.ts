@@ -1,6 +1,6 @@
 import { accountId } from '../../db/accounts.ts';
 import { BadPayloadError } from '../../src/errors.ts';
-import { isoDateTime } from '../wire-values.ts';
+import { isoDateTime, wireEnum } from '../wire-values.ts';
 import { decimalToMinor } from '../../src/money.ts';
 import type { Address, Order, OrderItem, OrderStatus, PaymentStatus } from '../types.ts';
 import type { EbayAmount, EbayLineItem, EbayOrder } from './wire.ts';
@@ -16,6 +16,10 @@ const PAYMENT: Record<string, PaymentStatus> = {
   PARTIALLY_REFUNDED: 'partially_refunded',
 };
 const FULFILLMENT: Record<string, OrderStatus> = { NOT_STARTED: 'unshipped', IN_PROGRESS: 'partially_shipped', FULFILLED: 'shipped' };
+/** cancelStatus.cancelState: does the order stand, is a cancellation under way, is it cancelled. */
+const CANCEL_STATE = { NONE_REQUESTED: 'none', IN_PROGRESS: 'requested', CANCELED: 'cancelled' } as const;
+const CANCEL_REQUEST_STATE = { REQUESTED: true, REJECTED: false, COMPLETED: false } as const;
+const LINE_FULFILLMENT = { NOT_STARTED: false, IN_PROGRESS: false, FULFILLED: true } as const;
 
 function money(a: EbayAmount | undefined, currency: string, field: string): number {
   if (!a || typeof a.value !== 'string') throw new BadPayloadError(field, 'missing or not an eBay Amount');
@@ -26,18 +30,15 @@ const optionalMoney = (a: EbayAmount | undefined, currency: string, field: strin
 
 /** The normalized status and payment status; a cancel request is a flag, not a status. */
 export function ebayStatus(o: EbayOrder): { status: OrderStatus; paymentStatus: PaymentStatus; flags: string[] } {
-  const paymentStatus = PAYMENT[o.orderPaymentStatus ?? ''];
-  if (!paymentStatus) {
-    throw new BadPayloadError('orderPaymentStatus', `"${o.orderPaymentStatus ?? ''}" is not one of ${Object.keys(PAYMENT).join(', ')}`);
-  }
-  const fulfilled = FULFILLMENT[o.orderFulfillmentStatus ?? ''];
-  if (!fulfilled) {
-    throw new BadPayloadError('orderFulfillmentStatus', `"${o.orderFulfillmentStatus ?? ''}" is not one of ${Object.keys(FULFILLMENT).join(', ')}`);
-  }
-  const cancelState = o.cancelStatus?.cancelState;
+  const paymentStatus = wireEnum(o.orderPaymentStatus, PAYMENT, 'orderPaymentStatus');
+  const fulfilled = wireEnum(o.orderFulfillmentStatus, FULFILLMENT, 'orderFulfillmentStatus');
+  const cancelState = o.cancelStatus?.cancelState == null ? 'none' : wireEnum(o.cancelStatus.cancelState, CANCEL_STATE, 'cancelStatus.cancelState');
   const flags: string[] = [];
-  const requested = cancelState === 'IN_PROGRESS' || (o.cancelStatus?.cancelRequests ?? []).some((r) => r?.cancelRequestState === 'REQUESTED');
-  if (cancelState === 'CANCELED' || paymentStatus === 'refunded') return { status: 'cancelled', paymentStatus, flags };
+  const openRequest = (o.cancelStatus?.cancelRequests ?? []).some(
+    (r, i) => r?.cancelRequestState != null && wireEnum(r.cancelRequestState, CANCEL_REQUEST_STATE, `cancelStatus.cancelRequests[${i}].cancelRequestState`),
+  );
+  const requested = cancelState === 'requested' || openRequest;
+  if (cancelState === 'cancelled' || paymentStatus === 'refunded') return { status: 'cancelled', paymentStatus, flags };
   if (requested) flags.push('cancel_requested');
   if (paymentStatus === 'pending' || paymentStatus === 'failed') return { status: 'pending', paymentStatus, flags };
   return { status: fulfilled, paymentStatus, flags };
@@ -71,7 +72,8 @@ function toItem(l: EbayLineItem, index: number, currency: string): OrderItem {
     skuFallback: sku ? undefined : `no SKU on the listing: legacy item ${l.legacyItemId ?? '?'}${l.legacyVariationId ? `, variation ${l.legacyVariationId}` : ''}`,
     title: l.title ?? '(untitled listing)',
     quantity,
-    quantityShipped: l.lineItemFulfillmentStatus === 'FULFILLED' ? quantity : 0,
+    quantityShipped:
+      l.lineItemFulfillmentStatus != null && wireEnum(l.lineItemFulfillmentStatus, LINE_FULFILLMENT, `${field}.lineItemFulfillmentStatus`) ? quantity : 0,
     unitPriceMinor: Math.round(lineCost / quantity),
     personalization,
     variations: Object.keys(variations).length ? variations : undefined,

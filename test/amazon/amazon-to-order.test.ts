@@ -20,6 +20,20 @@ describe('Amazon order -> Order', () => {
     const o = amazonOrderToOrder({ order: withStatus(fs) }, 'S1');
     expect(o).toMatchObject({ status, paymentStatus });
     expect(o.flags).toEqual(flags);
+    // The same value in another casing is the same status, never a fall-through.
+    const mixed = fs.toLowerCase().replace(/^./, (c) => c.toUpperCase()) as FulfillmentStatus;
+    expect(amazonOrderToOrder({ order: withStatus(mixed) }, 'S1')).toMatchObject({ status, paymentStatus });
+  });
+
+  it.each([['SHIPPING'], ['Canceled'], ['']])('quarantines the unknown status %j, naming the field', (fs) => {
+    expect(() => amazonOrderToOrder({ order: withStatus(fs as FulfillmentStatus) }, 'S1')).toThrow(/fulfillment.fulfillmentStatus: unknown value/);
+  });
+
+  it('reads fulfilledBy in any casing and quarantines an unknown one', () => {
+    const by = (fulfilledBy: string): AmazonOrder => ({ ...base(), fulfillment: { ...base().fulfillment!, fulfilledBy } });
+    expect(amazonOrderToOrder({ order: by('amazon') }, 'S1').flags).toContain('fulfilled_by_amazon');
+    expect(amazonOrderToOrder({ order: by('Merchant') }, 'S1').flags ?? []).not.toContain('fulfilled_by_amazon');
+    expect(() => amazonOrderToOrder({ order: by('PARTNER') }, 'S1')).toThrow(/fulfillment.fulfilledBy: unknown value "PARTNER"/);
   });
 
   it.each([

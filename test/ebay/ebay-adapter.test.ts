@@ -117,9 +117,16 @@ describe('eBay adapter (nock replay through ebay-api)', () => {
         paymentStatus,
         flags,
       });
+      // Any casing of a defined value means the same thing.
+      const lower = JSON.parse(JSON.stringify(order).replace(/"([A-Z_]+)"/g, (_m, v: string) => `"${v.toLowerCase()}"`)) as EbayOrder;
+      expect(ebayStatus(lower)).toEqual({ status, paymentStatus, flags });
     }
-    expect(() => ebayStatus(o('AUTHORIZED', 'NOT_STARTED'))).toThrow(/orderPaymentStatus: "AUTHORIZED" is not one of PAID, PENDING, FAILED/);
+    expect(() => ebayStatus(o('AUTHORIZED', 'NOT_STARTED'))).toThrow(/orderPaymentStatus: unknown value "AUTHORIZED" \(expected one of PAID, PENDING, FAILED/);
     expect(() => ebayStatus(o('PAID', 'SHIPPED'))).toThrow(BadPayloadError);
+    expect(() => ebayStatus(o('PAID', 'NOT_STARTED', 'CANCELLED'))).toThrow(/cancelStatus.cancelState: unknown value "CANCELLED"/);
+    expect(() =>
+      ebayStatus({ ...o('PAID', 'NOT_STARTED'), cancelStatus: { cancelState: 'NONE_REQUESTED', cancelRequests: [{ cancelRequestState: 'PENDING' }] } }),
+    ).toThrow(/cancelStatus.cancelRequests\[0\].cancelRequestState/);
   });
 
   it('normalizes money, address, buyer, ship-by, variation aspects, personalization and the SKU fallback', () => {
