@@ -36,8 +36,8 @@ function statements(client: Database.Database) {
   if (!s) {
     const params = (cols: readonly string[]) => cols.map((c) => `@${c}`).join(', ');
     s = {
-      find: client.prepare<[string, string, string], { id: number; remote_updated_at: string; status: OrderStatus }>(
-        'SELECT id, remote_updated_at, status FROM orders WHERE platform = ? AND account_id = ? AND external_id = ?',
+      find: client.prepare<[string, string, string], { id: number; remote_updated_at: string; status: OrderStatus; payment_status: string }>(
+        'SELECT id, remote_updated_at, status, payment_status FROM orders WHERE platform = ? AND account_id = ? AND external_id = ?',
       ),
       insert: client.prepare<Record<string, unknown>, { id: number }>(
         `INSERT INTO orders (${ORDER_COLUMNS.join(', ')}) VALUES (${params(ORDER_COLUMNS)}) RETURNING id`,
@@ -65,7 +65,7 @@ function statements(client: Database.Database) {
   return s;
 }
 type Statements = {
-  find: Database.Statement<[string, string, string], { id: number; remote_updated_at: string; status: OrderStatus }>;
+  find: Database.Statement<[string, string, string], { id: number; remote_updated_at: string; status: OrderStatus; payment_status: string }>;
   insert: Database.Statement<Record<string, unknown>, { id: number }>;
   update: Database.Statement<Record<string, unknown>>;
   item: Database.Statement<Record<string, unknown>, { id: number; external_line_id: string }>;
@@ -77,13 +77,18 @@ const json = (v: unknown) => (v === undefined || v === null ? null : JSON.string
 
 /**
  * Inserts or updates one normalized order and its items. Call inside a transaction.
- * A copy older than (or as old as) the stored one changes nothing: a late or repeated page
- * never regresses an order, and re-polling the same page is a no-op.
+ * A copy older than the stored one changes nothing: a late or repeated page never regresses an
+ * order, and re-polling the same page is a no-op. A copy as old as the stored one counts only when
+ * its status differs: Etsy's times have one-second resolution, so a receipt cancelled in the same
+ * second as the copy we stored carries the same time, and the copy read later is the newer one.
  */
 export function upsertOrder(db: Db, order: Order, raw: unknown): UpsertResult {
   const st = statements(db.$client);
   const existing = st.find.get(order.platform, order.accountId, order.externalId);
-  if (existing && Date.parse(existing.remote_updated_at) >= Date.parse(order.updatedAt)) {
+  const stored = existing ? Date.parse(existing.remote_updated_at) : undefined;
+  const incoming = Date.parse(order.updatedAt);
+  const sameSecondChange = stored === incoming && (existing!.status !== order.status || existing!.payment_status !== order.paymentStatus);
+  if (existing && stored! >= incoming && !sameSecondChange) {
     return { orderId: existing.id, change: 'unchanged', previousStatus: existing.status, status: existing.status, items: [] };
   }
 

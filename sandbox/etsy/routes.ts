@@ -34,10 +34,13 @@ export const etsyRoutes: RegisterPlatformRoutes = (app, ctx) => {
    * the 403 bodies Etsy sends when it is not (the token endpoint above takes client_id instead).
    */
   const apiKeyProblem = (header: unknown): string | undefined => {
-    const [keystring, secret, ...rest] = typeof header === 'string' ? header.split(':') : [];
-    if (!keystring || keystring !== ETSY_SANDBOX_CREDENTIALS.clientId || rest.length > 0) return 'Invalid API key';
-    if (secret === undefined || secret === '') return 'Shared secret is required in x-api-key header.';
-    if (secret !== ETSY_SANDBOX_CREDENTIALS.sharedSecret) return 'Invalid API key';
+    if (typeof header !== 'string' || header === '') return "Invalid API key: should be in the format 'keystring:shared_secret'.";
+    const [keystring, secret, ...rest] = header.split(':');
+    if (secret === undefined) return 'Shared secret is required in x-api-key header.';
+    if (rest.length > 0 || !keystring || !secret) return "Invalid API key: should be in the format 'keystring:shared_secret'.";
+    if (keystring !== ETSY_SANDBOX_CREDENTIALS.clientId || secret !== ETSY_SANDBOX_CREDENTIALS.sharedSecret) {
+      return 'API key not found or not active, or incorrect shared secret for API key.';
+    }
     return undefined;
   };
 

@@ -64,8 +64,10 @@ describe('Etsy fixtures and sandbox follow the official definition', () => {
     expect(await keystringOnly.json()).toEqual({ error: 'Shared secret is required in x-api-key header.' });
     const wrongSecret = await receipts(`${ETSY_SANDBOX_CREDENTIALS.clientId}:not-the-secret`);
     expect(wrongSecret.status).toBe(403);
-    expect(await wrongSecret.json()).toEqual({ error: 'Invalid API key' });
-    expect((await receipts()).status).toBe(403);
+    expect(await wrongSecret.json()).toEqual({ error: 'API key not found or not active, or incorrect shared secret for API key.' });
+    const none = await receipts();
+    expect(none.status).toBe(403);
+    expect(await none.json()).toEqual({ error: "Invalid API key: should be in the format 'keystring:shared_secret'." });
     expect((await receipts(SANDBOX_KEY)).status).toBe(200);
   });
 
@@ -85,7 +87,7 @@ describe('Etsy fixtures and sandbox follow the official definition', () => {
       expect((err as Error).message).toMatch(/ETSY_SHARED_SECRET/);
       const account = getAccount(store.db, accountId('etsy', ETSY_SANDBOX_CREDENTIALS.shopId))!;
       expect(account.healthy).toBe(false);
-      expect(account.healthReason).toMatch(/Invalid API key.*ETSY_SHARED_SECRET/);
+      expect(account.healthReason).toMatch(/incorrect shared secret.*ETSY_SHARED_SECRET/);
       expect(sandbox.context.store.calls.filter((c) => c.platform === 'etsy' && c.status === 403).length - before).toBe(1);
       await adapter.close?.();
     } finally {
