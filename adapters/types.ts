@@ -58,6 +58,11 @@ export interface Order {
   buyerEmail?: string;
   /** The buyer's marketplace user name (eBay), when the platform shares one. */
   buyerUsername?: string;
+  /**
+   * What `buyerUsername` holds: the user name, or eBay's immutable user id, which eBay sends in its
+   * place for U.S. users to developers in some regions since 2025-09-26.
+   */
+  buyerUsernameKind?: 'username' | 'user_id';
   /** undefined + `addressUnavailable` when the API withheld it (missing role, country restriction). */
   shippingAddress?: Address;
   addressUnavailable?: boolean;

@@ -1,5 +1,6 @@
 import { decodeHTMLStrict } from 'entities';
 import { BadPayloadError } from '../src/errors.ts';
+import type { Address } from './types.ts';
 
 /** An ISO 8601 date-time string from the wire, normalized; BadPayloadError naming the field otherwise. */
 export function isoDateTime(value: unknown, field: string): string {
@@ -40,3 +41,13 @@ export function unescapeHtml(value: string | null | undefined): string | undefin
 
 /** A display text field: unescaped, trimmed, and undefined when blank. */
 export const displayText = (value: string | null | undefined): string | undefined => unescapeHtml(value)?.trim() || undefined;
+
+/** An address with each field trimmed and blank ones left out (never stored as empty strings). */
+export function compactAddress(fields: { [K in keyof Address]?: string | null }): Address {
+  const out: Address = {};
+  for (const [k, v] of Object.entries(fields)) {
+    const text = typeof v === 'string' ? v.trim() : '';
+    if (text) out[k as keyof Address] = text;
+  }
+  return out;
+}

@@ -53,6 +53,10 @@ export const envSchema = z.object({
   EBAY_USER_TOKEN: optionalString,
   EBAY_REFRESH_TOKEN: optionalString,
   EBAY_ENVIRONMENT: z.preprocess((v) => emptyToUndefined(v) ?? 'production', z.enum(['production', 'sandbox'])),
+  EBAY_US_USERNAMES_REPLACED: z.preprocess(
+    (v) => emptyToUndefined(v) ?? 'false',
+    z.enum(['true', 'false'], { message: 'must be true or false' }).transform((v) => v === 'true'),
+  ),
   EBAY_SELLER_ID: z.preprocess((v) => emptyToUndefined(v) ?? 'default', z.string().regex(/^[\w.-]{1,64}$/, 'letters, digits, dot, dash or underscore')),
   // Etsy
   ETSY_CLIENT_ID: optionalString,
@@ -111,6 +115,7 @@ const EXAMPLES: Partial<Record<keyof Env, string>> = {
   EBAY_USER_TOKEN: 'v^1.1#i^1#p^3#...',
   EBAY_ENVIRONMENT: 'production',
   EBAY_SELLER_ID: 'printshop_uk',
+  EBAY_US_USERNAMES_REPLACED: 'false',
   ETSY_CLIENT_ID: '1aa2bb33c44d55eeeeee6fff',
   ETSY_SHARED_SECRET: 'abc1de2fgh',
   ETSY_ACCESS_TOKEN: '12345678.abcDEF...',
@@ -173,6 +178,11 @@ export interface EbayCredentials {
   environment: 'production' | 'sandbox';
   /** Names the account in the database and logs (eBay's API does not tell a token's seller). */
   sellerId: string;
+  /**
+   * eBay sends U.S. buyers' immutable user ids instead of their user names to developers in some
+   * regions since 2025-09-26; nothing in the id tells it from a name, so the shop says so here.
+   */
+  usUsernamesReplaced?: boolean;
 }
 export interface EtsyCredentials {
   /** The app's keystring. */
@@ -270,6 +280,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       refreshToken: e.EBAY_REFRESH_TOKEN,
       environment: e.EBAY_ENVIRONMENT,
       sellerId: e.EBAY_SELLER_ID,
+      usUsernamesReplaced: e.EBAY_US_USERNAMES_REPLACED,
     };
   }
   if (complete('etsy')) {

@@ -20,7 +20,7 @@ const NOW = `strftime('%Y-%m-%dT%H:%M:%fZ','now')`;
 const ORDER_COLUMNS = [
   'platform', 'account_id', 'external_id', 'status', 'payment_status', 'purchased_at', 'remote_updated_at', 'ship_by',
   'currency', 'total_minor', 'subtotal_minor', 'shipping_minor', 'tax_minor', 'buyer_name', 'buyer_email',
-  'buyer_username', 'shipping_address', 'address_unavailable', 'gift_message', 'buyer_note', 'flags',
+  'buyer_username', 'buyer_username_kind', 'shipping_address', 'address_unavailable', 'gift_message', 'buyer_note', 'flags',
 ] as const;
 const ITEM_COLUMNS = [
   'order_id', 'external_line_id', 'sku', 'sku_fallback', 'title', 'quantity', 'quantity_shipped', 'unit_price_minor',
@@ -109,6 +109,7 @@ export function upsertOrder(db: Db, order: Order, raw: unknown): UpsertResult {
     buyer_name: order.buyerName ?? null,
     buyer_email: order.buyerEmail ?? null,
     buyer_username: order.buyerUsername ?? null,
+    buyer_username_kind: order.buyerUsernameKind ?? null,
     shipping_address: json(order.shippingAddress),
     address_unavailable: order.addressUnavailable ? 1 : 0,
     gift_message: order.giftMessage ?? null,

@@ -57,6 +57,8 @@ export const orders = sqliteTable(
     buyerEmail: text('buyer_email'),
     /** The marketplace user name (eBay), which the shop writes to through the marketplace. */
     buyerUsername: text('buyer_username'),
+    /** What buyer_username holds: 'username', or eBay's immutable 'user_id' (U.S. buyers, some regions, since 2025-09-26). */
+    buyerUsernameKind: text('buyer_username_kind', { enum: ['username', 'user_id'] }),
     shippingAddress: text('shipping_address', { mode: 'json' }),
     addressUnavailable: integer('address_unavailable', { mode: 'boolean' }).notNull().default(false),
     giftMessage: text('gift_message'),

@@ -1,6 +1,6 @@
 import { accountId } from '../../db/accounts.ts';
 import { BadPayloadError } from '../../src/errors.ts';
-import { isoDateTime, wireEnum } from '../wire-values.ts';
+import { compactAddress, isoDateTime, wireEnum } from '../wire-values.ts';
 import { decimalToMinor } from '../../src/money.ts';
 import type { Address, Order, OrderItem, OrderStatus, PaymentStatus } from '../types.ts';
 import type { AmazonCustomization, AmazonMoney, AmazonOrder, AmazonOrderItem, AmazonRawOrder, FulfillmentStatus } from './wire.ts';
@@ -111,18 +111,18 @@ function toItem(item: AmazonOrderItem, index: number, shipped: boolean, currency
 function address(o: AmazonOrder): Address | undefined {
   const a = o.recipient?.deliveryAddress;
   // Without the Direct-to-Consumer Delivery role Amazon leaves out the name and street lines.
-  if (!a?.addressLine1) return undefined;
-  return {
-    name: a.name || undefined,
+  if (!a?.addressLine1?.trim()) return undefined;
+  return compactAddress({
+    name: a.name,
     line1: a.addressLine1,
-    line2: a.addressLine2 || undefined,
-    line3: a.addressLine3 || undefined,
-    city: a.city || undefined,
-    region: a.stateOrRegion || undefined,
-    postalCode: a.postalCode || undefined,
-    countryCode: a.countryCode || undefined,
-    phone: a.phone || undefined,
-  };
+    line2: a.addressLine2,
+    line3: a.addressLine3,
+    city: a.city,
+    region: a.stateOrRegion,
+    postalCode: a.postalCode,
+    countryCode: a.countryCode,
+    phone: a.phone,
+  });
 }
 
 const breakdown = (o: AmazonOrder, type: string, currency: string) => {

@@ -51,7 +51,7 @@ export function createEbayAdapter(o: EbayAdapterOptions): MarketplaceAdapter<Eba
     limits: ebayLimits,
     client,
     fetchOrdersSince: (cursor) => fetchEbayOrders(client, settings, cursor),
-    normalize: (raw) => ebayOrderToOrder(raw, sellerId),
+    normalize: (raw) => ebayOrderToOrder(raw, sellerId, { usUsernamesReplaced: o.credentials.usUsernamesReplaced }),
     rawOrderId: (raw) => (raw && typeof raw.orderId === 'string' ? raw.orderId : undefined),
     mapCarrier: mapEbayCarrier,
     pushShipment: async (s) => pushEbayShipment(client, s, mapEbayCarrier(s.carrier).code),

@@ -1,8 +1,8 @@
 import { accountId } from '../../db/accounts.ts';
 import { BadPayloadError } from '../../src/errors.ts';
-import { isoDateTime, wireEnum } from '../wire-values.ts';
+import { compactAddress, isoDateTime, wireEnum } from '../wire-values.ts';
 import { decimalToMinor } from '../../src/money.ts';
-import type { Address, Order, OrderItem, OrderStatus, PaymentStatus } from '../types.ts';
+import type { Order, OrderItem, OrderStatus, PaymentStatus } from '../types.ts';
 import type { EbayAmount, EbayLineItem, EbayOrder } from './wire.ts';
 
 /** eBay has no personalization field; listings that ask for text carry it as a variation aspect. */
@@ -70,7 +70,7 @@ function toItem(l: EbayLineItem, index: number, currency: string): OrderItem {
     externalLineId: l.lineItemId,
     sku: sku || `EBAY-${legacy}`,
     skuFallback: sku ? undefined : `no SKU on the listing: legacy item ${l.legacyItemId ?? '?'}${l.legacyVariationId ? `, variation ${l.legacyVariationId}` : ''}`,
-    title: l.title ?? '(untitled listing)',
+    title: l.title?.trim() || '(untitled listing)',
     quantity,
     quantityShipped:
       l.lineItemFulfillmentStatus != null && wireEnum(l.lineItemFulfillmentStatus, LINE_FULFILLMENT, `${field}.lineItemFulfillmentStatus`) ? quantity : 0,
@@ -86,7 +86,25 @@ function toItem(l: EbayLineItem, index: number, currency: string): OrderItem {
  * Where an eBay order becomes an Order. Pure: throws BadPayloadError naming the field when the
  * order cannot be trusted (the poll quarantines it and goes on with the page).
  */
-export function ebayOrderToOrder(o: EbayOrder, sellerId: string): Order {
+export interface EbayNormalizeOptions {
+  /** eBay sends this app U.S. buyers' immutable user ids in `buyer.username` (EBAY_US_USERNAMES_REPLACED). */
+  usUsernamesReplaced?: boolean;
+}
+
+/**
+ * What `buyer.username` holds. eBay publishes no format for the immutable user id, so it cannot be
+ * told from a name by its look: it is a user id exactly when this app is one eBay replaces names for
+ * and the buyer is a U.S. user (registration country, else the ship-to country; unknown counts as U.S.).
+ */
+function usernameKind(o: EbayOrder, opts: EbayNormalizeOptions): 'username' | 'user_id' {
+  if (!opts.usUsernamesReplaced) return 'username';
+  const country =
+    o.buyer?.buyerRegistrationAddress?.contactAddress?.countryCode ??
+    o.fulfillmentStartInstructions?.find((f) => f?.shippingStep?.shipTo)?.shippingStep?.shipTo?.contactAddress?.countryCode;
+  return country === undefined || country.toUpperCase() === 'US' ? 'user_id' : 'username';
+}
+
+export function ebayOrderToOrder(o: EbayOrder, sellerId: string, opts: EbayNormalizeOptions = {}): Order {
   if (!o?.orderId) throw new BadPayloadError('orderId', 'missing');
   if (!Array.isArray(o.lineItems) || o.lineItems.length === 0) throw new BadPayloadError('lineItems', 'missing or empty');
   const currency = o.pricingSummary?.total?.currency;
@@ -100,18 +118,20 @@ export function ebayOrderToOrder(o: EbayOrder, sellerId: string): Order {
   // Only shipping instructions carry an address; eBay removes it from old orders.
   const shipTo = o.fulfillmentStartInstructions?.find((f) => f?.shippingStep?.shipTo)?.shippingStep?.shipTo;
   const a = shipTo?.contactAddress;
-  const address: Address | undefined = a?.addressLine1
-    ? {
-        name: shipTo?.fullName || undefined,
+  // An `ebay:12aB3cd` code in addressLine1 (street in addressLine2) routes the parcel: eBay says never
+  // to edit or remove it, so it stays line 1 and is printed on the label as it is.
+  const address = a?.addressLine1?.trim()
+    ? compactAddress({
+        name: shipTo?.fullName,
         line1: a.addressLine1,
-        line2: a.addressLine2 || undefined,
-        line3: shipTo?.companyName || undefined,
-        city: a.city || undefined,
-        region: a.stateOrProvince || undefined,
-        postalCode: a.postalCode || undefined,
-        countryCode: a.countryCode || undefined,
-        phone: shipTo?.primaryPhone?.phoneNumber || undefined,
-      }
+        line2: a.addressLine2,
+        line3: shipTo?.companyName,
+        city: a.city,
+        region: a.stateOrProvince,
+        postalCode: a.postalCode,
+        countryCode: a.countryCode,
+        phone: shipTo?.primaryPhone?.phoneNumber,
+      })
     : undefined;
   const items = o.lineItems.map((l, i) => toItem(l, i, currency));
   const p = o.pricingSummary!;
@@ -133,6 +153,7 @@ export function ebayOrderToOrder(o: EbayOrder, sellerId: string): Order {
     buyerName: shipTo?.fullName || undefined,
     buyerEmail: shipTo?.email || undefined,
     buyerUsername: o.buyer?.username || undefined,
+    buyerUsernameKind: o.buyer?.username ? usernameKind(o, opts) : undefined,
     shippingAddress: address,
     addressUnavailable: !address,
     giftMessage: items.map((i) => i.extra?.giftMessage).find((m): m is string => typeof m === 'string'),

@@ -1,8 +1,8 @@
 import { accountId } from '../../db/accounts.ts';
 import { BadPayloadError } from '../../src/errors.ts';
 import { fractionToMinor } from '../../src/money.ts';
-import type { Address, Order, OrderItem, OrderStatus, PaymentStatus } from '../types.ts';
-import { displayText, unescapeHtml, wireEnum } from '../wire-values.ts';
+import type { Order, OrderItem, OrderStatus, PaymentStatus } from '../types.ts';
+import { compactAddress, displayText, unescapeHtml, wireEnum } from '../wire-values.ts';
 import type { EtsyMoney, EtsyReceipt, EtsyTransaction } from './wire.ts';
 
 /** Etsy's personalization arrives as a transaction variation with this name. */
@@ -91,18 +91,17 @@ export function etsyReceiptToOrder(r: EtsyReceipt, shopId: string): Order {
 
   // Etsy withholds the address from apps not allowed to read it: that is "unavailable", not blank.
   const hasAddress = Boolean(r.first_line?.trim() || r.formatted_address?.trim());
-  const address: Address | undefined = hasAddress
-    ? {
-        name: displayText(r.name),
-        line1: displayText(r.first_line),
-        line2: displayText(r.second_line),
-        city: displayText(r.city),
-        region: displayText(r.state),
-        postalCode: displayText(r.zip),
-        countryCode: displayText(r.country_iso),
-      }
+  const address = hasAddress
+    ? compactAddress({
+        name: unescapeHtml(r.name),
+        line1: unescapeHtml(r.first_line),
+        line2: unescapeHtml(r.second_line),
+        city: unescapeHtml(r.city),
+        region: unescapeHtml(r.state),
+        postalCode: unescapeHtml(r.zip),
+        countryCode: r.country_iso,
+      })
     : undefined;
-  if (address) for (const k of Object.keys(address) as (keyof Address)[]) if (address[k] === undefined) delete address[k];
 
   return {
     platform: 'etsy',

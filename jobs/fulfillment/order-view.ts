@@ -22,6 +22,7 @@ export function orderView(db: Db, ref: string) {
     totalMinor: order.totalMinor,
     buyerName: order.buyerName,
     buyerUsername: order.buyerUsername,
+    buyerUsernameKind: order.buyerUsernameKind,
     shippingAddress: order.shippingAddress,
     addressUnavailable: order.addressUnavailable,
     flags: order.flags ?? [],
