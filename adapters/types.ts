@@ -34,9 +34,19 @@ export interface OrderItem {
   variations?: Record<string, string>;
   /** ASIN, eBay legacy item id or Etsy listing id. */
   listingId?: string;
-  /** Everything else worth keeping per line (gift wrap, customization URL, product id...). */
+  /**
+   * Everything else worth keeping per line (gift wrap, customization URL, product id...).
+   * `customizationPending` (a reason) marks a personalized line whose text is not read yet.
+   */
   extra?: Record<string, unknown>;
 }
+
+/** Order flag: a personalized line's text is not read yet (Amazon Custom file); its print work waits. */
+export const CUSTOMIZATION_PENDING = 'customization_pending';
+
+/** Why a line's personalization is not read yet, or undefined when it is (or has none). */
+export const customizationPendingOf = (item: Pick<OrderItem, 'extra'>): string | undefined =>
+  typeof item.extra?.customizationPending === 'string' ? item.extra.customizationPending : undefined;
 
 /** One shape for every platform; money in integer minor units of `currency`. */
 export interface Order {
@@ -125,6 +135,11 @@ export interface MarketplaceAdapter<Raw = unknown> {
   fetchOrdersSince(cursor: string | null, stream?: string): AsyncIterable<OrderPage<Raw>>;
   /** Slower re-reads some platforms need (Amazon's late-settling orders), polled on their own schedule. */
   readonly extraStreams?: { name: string; everyMs: number }[];
+  /**
+   * One order read again, whole, as the poll would read it: for an order stored incomplete (flag
+   * CUSTOMIZATION_PENDING), which the re-read job retries with backoff until it is complete.
+   */
+  rereadOrder?(externalId: string): Promise<Raw>;
   /** Pure: one raw order to an Order; throws BadPayloadError naming the field. */
   normalize(raw: Raw): Order;
   /** The id used to quarantine a raw order that could not be normalized. */

@@ -82,12 +82,14 @@ const json = (v: unknown) => (v === undefined || v === null ? null : JSON.string
  * its status differs: Etsy's times have one-second resolution, so a receipt cancelled in the same
  * second as the copy we stored carries the same time, and the copy read later is the newer one.
  */
-export function upsertOrder(db: Db, order: Order, raw: unknown): UpsertResult {
+export function upsertOrder(db: Db, order: Order, raw: unknown, opts: { sameVersionIsNewer?: boolean } = {}): UpsertResult {
   const st = statements(db.$client);
   const existing = st.find.get(order.platform, order.accountId, order.externalId);
   const stored = existing ? Date.parse(existing.remote_updated_at) : undefined;
   const incoming = Date.parse(order.updatedAt);
-  const sameSecondChange = stored === incoming && (existing!.status !== order.status || existing!.payment_status !== order.paymentStatus);
+  // `sameVersionIsNewer`: a re-read of the same version that knows more (a customization file read since).
+  const sameSecondChange =
+    stored === incoming && (opts.sameVersionIsNewer || existing!.status !== order.status || existing!.payment_status !== order.paymentStatus);
   if (existing && stored! >= incoming && !sameSecondChange) {
     return { orderId: existing.id, change: 'unchanged', previousStatus: existing.status, status: existing.status, items: [] };
   }

@@ -9,9 +9,11 @@ export interface QueueJobs {
   poll: { accountId: string; platform: Platform; stream: string };
   production: ProductionJobData;
   fulfillment: { shipmentId: string };
+  /** An order stored incomplete (a customization file not read yet), read again until it is complete. */
+  reread: { accountId: string; orderExternalId: string };
 }
 export type QueueName = keyof QueueJobs;
-export const QUEUE_NAMES: QueueName[] = ['poll', 'production', 'fulfillment'];
+export const QUEUE_NAMES: QueueName[] = ['poll', 'production', 'fulfillment', 'reread'];
 
 export interface ProductionJobData {
   productionItemId: number;
@@ -47,6 +49,8 @@ const DEFAULT_JOB_OPTIONS: { [N in QueueName]: JobsOptions } = {
   // Production jobs are worked by hand (manual processing); completed ones stay visible for a day.
   production: { attempts: 1, removeOnComplete: { age: 86_400 }, removeOnFail: false },
   fulfillment: { attempts: 8, backoff: { type: 'exponential', delay: 10_000, jitter: 0.5 }, removeOnComplete: 1000, removeOnFail: false },
+  // 30 s, 1 min, 2 min ... about 34 hours in all: Amazon's download hosts have long outages only rarely.
+  reread: { attempts: 13, backoff: { type: 'exponential', delay: 30_000, jitter: 0.5 }, removeOnComplete: 1000, removeOnFail: false },
 };
 
 export function createQueues(settings: QueueSettings): Queues {
@@ -56,7 +60,7 @@ export function createQueues(settings: QueueSettings): Queues {
       prefix: settings.prefix,
       defaultJobOptions: DEFAULT_JOB_OPTIONS[name],
     });
-  return { poll: make('poll'), production: make('production'), fulfillment: make('fulfillment') } as Queues;
+  return { poll: make('poll'), production: make('production'), fulfillment: make('fulfillment'), reread: make('reread') } as Queues;
 }
 
 export async function closeQueues(queues: Queues): Promise<void> {
@@ -68,5 +72,8 @@ export const jobIds = {
   production: (accountId: string, orderExternalId: string, lineId: string) =>
     ['print', accountId.replace(/:/g, '_'), orderExternalId, lineId].join('__').replace(/:/g, '_'),
   fulfillment: (shipmentId: string) => `shipment__${shipmentId}`,
+  /** One re-read per order version: a later incomplete version gets a job of its own. */
+  reread: (accountId: string, orderExternalId: string, remoteUpdatedAt: string) =>
+    ['reread', accountId, orderExternalId, Date.parse(remoteUpdatedAt)].join('__').replace(/:/g, '_'),
   pollScheduler: (accountId: string, stream: string) => `poll__${accountId.replace(/:/g, '_')}__${stream}`,
 };

@@ -37,6 +37,8 @@ export interface WorkerServices {
   prefix: string;
   adapters: MarketplaceAdapter[];
   log: Logger;
+  /** Every feature's intake combined: what a poll hands changed orders to (also used by re-reads). */
+  intake?: OrderIntake;
 }
 
 export interface WorkerFeature {
@@ -111,6 +113,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     const intake: OrderIntake | undefined = intakes.length
       ? { stage: (d, c) => intakes.forEach((i) => i.stage(d, c)), flush: async () => void (await Promise.all(intakes.map((i) => i.flush()))) }
       : undefined;
+    services.intake = intake;
 
     const workerConnection = createRedis(redisTarget, { connectionName: 'osw-workers' }, onRedisError('workers'));
     cleanups.push(() => void workerConnection.disconnect());

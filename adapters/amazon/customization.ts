@@ -63,9 +63,10 @@ export function parseCustomizationArchive(zip: Uint8Array): AmazonCustomization 
 }
 
 /**
- * Downloads and reads the customization file of every Amazon Custom line of an order. A file that
- * cannot be read is recorded as an error (the order is quarantined, not printed blank); it never
- * stops the page, so one bad link cannot hold up the account's other orders.
+ * Downloads and reads the customization file of every Amazon Custom line of an order. A download
+ * that fails (network, 5xx, an expired link) leaves the line `pending`: the order is stored at once
+ * and its print work held while the re-read job tries again. Only an archive that arrived and cannot
+ * be read is an `error` (the order is quarantined, never printed blank). Nothing here stops the page.
  */
 export async function readCustomizations(client: AmazonClient, order: AmazonOrder): Promise<Record<string, AmazonCustomization> | undefined> {
   const custom = (order.orderItems ?? []).filter((i) => i?.product?.customization?.customizedUrl);
@@ -73,8 +74,14 @@ export async function readCustomizations(client: AmazonClient, order: AmazonOrde
   const out: Record<string, AmazonCustomization> = {};
   await Promise.all(
     custom.map(async (item) => {
+      let zip: Uint8Array;
       try {
-        const zip = await client.download(item.product.customization!.customizedUrl!);
+        zip = await client.download(item.product.customization!.customizedUrl!);
+      } catch (err) {
+        out[item.orderItemId] = { pending: `customization file not downloaded yet: ${errorMessage(err)}` };
+        return;
+      }
+      try {
         if (zip.byteLength > MAX_ARCHIVE_BYTES) throw new Error(`the archive is ${zip.byteLength} bytes`);
         out[item.orderItemId] = parseCustomizationArchive(zip);
       } catch (err) {
@@ -84,3 +91,7 @@ export async function readCustomizations(client: AmazonClient, order: AmazonOrde
   );
   return out;
 }
+
+/** True when any Amazon Custom line of the raw order still waits for its file. */
+export const customizationPending = (customizations: Record<string, AmazonCustomization> | undefined) =>
+  Object.values(customizations ?? {}).some((c) => c.pending !== undefined);

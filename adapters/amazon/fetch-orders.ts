@@ -1,7 +1,8 @@
+import { PermanentRemoteError } from '../../src/errors.ts';
 import type { OrderPage } from '../types.ts';
 import type { AmazonClient } from './client.ts';
 import { readCustomizations } from './customization.ts';
-import type { AmazonRawOrder, SearchOrdersResponse } from './wire.ts';
+import type { AmazonOrder, AmazonRawOrder, GetOrderResponse, SearchOrdersResponse } from './wire.ts';
 
 export const ORDERS_VERSION = '2026-01-01';
 /** The slower stream that re-reads the trailing window for orders Amazon settled late. */
@@ -70,4 +71,20 @@ export async function* fetchAmazonOrders(
     );
     yield { orders: raws, nextCursor: paginationToken ? unchangedCursor : (page?.lastUpdatedBefore ?? query.lastUpdatedBefore) };
   } while (paginationToken);
+}
+
+/** getOrder (2026-01-01) with the given data sets. */
+export async function getAmazonOrder(client: AmazonClient, orderId: string, includedData: string[]): Promise<AmazonOrder> {
+  const res = await client.call<GetOrderResponse>('getOrder', { endpoint: 'orders', version: ORDERS_VERSION, path: { orderId }, query: { includedData } });
+  if (!res?.order) throw new PermanentRemoteError(`Amazon getOrder ${orderId} answered without an order`);
+  return res.order;
+}
+
+/**
+ * One order read again as the poll reads it, with its Amazon Custom files: for an order stored while
+ * a file could not be downloaded. getOrder hands out fresh download links, so an expired one heals.
+ */
+export async function rereadAmazonOrder(client: AmazonClient, orderId: string): Promise<AmazonRawOrder> {
+  const order = await getAmazonOrder(client, orderId, INCLUDED_DATA);
+  return { order, customizations: await readCustomizations(client, order) };
 }

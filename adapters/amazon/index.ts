@@ -8,7 +8,7 @@ import type { RetryOptions } from '../retry.ts';
 import type { MarketplaceAdapter } from '../types.ts';
 import { mapAmazonCarrier } from './carriers.ts';
 import { AmazonClient } from './client.ts';
-import { fetchAmazonOrders, LATE_ORDERS_STREAM } from './fetch-orders.ts';
+import { fetchAmazonOrders, LATE_ORDERS_STREAM, rereadAmazonOrder } from './fetch-orders.ts';
 import { AMAZON_LIMITS } from './limits.ts';
 import { pushAmazonShipment } from './push-shipment.ts';
 import { amazonOrderToOrder } from './to-order.ts';
@@ -65,6 +65,7 @@ export function createAmazonAdapter(o: AmazonAdapterOptions): MarketplaceAdapter
     client,
     extraStreams: [{ name: LATE_ORDERS_STREAM, everyMs: LATE_ORDERS_EVERY_MS }],
     fetchOrdersSince: (cursor, stream) => fetchAmazonOrders(client, settings, cursor, stream),
+    rereadOrder: (orderId) => rereadAmazonOrder(client, orderId),
     normalize: (raw) => amazonOrderToOrder(raw, sellerId),
     rawOrderId: (raw) => (raw?.order && typeof raw.order.orderId === 'string' ? raw.order.orderId : undefined),
     mapCarrier: mapAmazonCarrier,

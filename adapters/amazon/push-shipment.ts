@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import { PermanentRemoteError, ValidationError } from '../../src/errors.ts';
 import type { ShipmentPush, ShipmentPushResult } from '../types.ts';
 import type { AmazonClient } from './client.ts';
-import { ORDERS_VERSION } from './fetch-orders.ts';
+import { getAmazonOrder } from './fetch-orders.ts';
 import { amazonStatus } from './to-order.ts';
-import type { AmazonOrder, ConfirmShipmentRequest, GetOrderResponse } from './wire.ts';
+import type { ConfirmShipmentRequest } from './wire.ts';
 
 const sameTracking = (a: string, b: string) => a.replace(/\s+/g, '').toUpperCase() === b.replace(/\s+/g, '').toUpperCase();
 
@@ -18,16 +18,7 @@ export function packageReferenceId(shipmentId: string): string {
   return n.toString();
 }
 
-async function readOrder(client: AmazonClient, orderId: string): Promise<AmazonOrder> {
-  const res = await client.call<GetOrderResponse>('getOrder', {
-    endpoint: 'orders',
-    version: ORDERS_VERSION,
-    path: { orderId },
-    query: { includedData: ['FULFILLMENT', 'PACKAGES'] },
-  });
-  if (!res?.order) throw new PermanentRemoteError(`Amazon getOrder ${orderId} answered without an order`);
-  return res.order;
-}
+const readOrder = (client: AmazonClient, orderId: string) => getAmazonOrder(client, orderId, ['FULFILLMENT', 'PACKAGES']);
 
 /**
  * v0 confirmShipment, exactly once. The order is read first (getOrder 2026-01-01 with PACKAGES):

@@ -2,7 +2,7 @@ import { accountId } from '../../db/accounts.ts';
 import { BadPayloadError } from '../../src/errors.ts';
 import { compactAddress, isoDateTime, wireEnum } from '../wire-values.ts';
 import { decimalToMinor } from '../../src/money.ts';
-import type { Address, Order, OrderItem, OrderStatus, PaymentStatus } from '../types.ts';
+import { CUSTOMIZATION_PENDING, type Address, type Order, type OrderItem, type OrderStatus, type PaymentStatus } from '../types.ts';
 import type { AmazonCustomization, AmazonMoney, AmazonOrder, AmazonOrderItem, AmazonRawOrder, FulfillmentStatus } from './wire.ts';
 
 /** Each marketplace's currency, for orders Amazon sends without any amount (PENDING ones often). */
@@ -87,6 +87,7 @@ function toItem(item: AmazonOrderItem, index: number, shipped: boolean, currency
   const sku = p.sellerSku?.trim();
   const extra: Record<string, unknown> = {
     customizedUrl,
+    customizationPending: customizedUrl ? customization?.pending : undefined,
     customizationTexts: (customization?.texts?.length ?? 0) > 1 ? customization!.texts : undefined,
     giftMessage: gift?.giftMessage,
     giftWrapLevel: gift?.giftWrapLevel,
@@ -149,6 +150,7 @@ export function amazonOrderToOrder(raw: AmazonRawOrder, sellerId: string): Order
   const flags = [
     flag,
     status !== 'cancelled' && o.orderItems.some((i) => i?.cancellation?.cancellationRequest) ? 'cancel_requested' : undefined,
+    items.some((i) => i.extra?.customizationPending) ? CUSTOMIZATION_PENDING : undefined,
     o.fulfillment?.fulfilledBy != null && wireEnum(o.fulfillment.fulfilledBy, FULFILLED_BY, 'fulfillment.fulfilledBy') ? 'fulfilled_by_amazon' : undefined,
   ].filter((f): f is string => !!f);
 

@@ -110,8 +110,10 @@ export interface AmazonCustomization {
   texts?: { label: string; text: string }[];
   /** Option choices (colour, font...), label -> chosen value. */
   options?: Record<string, string>;
-  /** Why the file could not be read; the order is then quarantined rather than printed blank. */
+  /** Why the archive that arrived could not be read; the order is then quarantined rather than printed blank. */
   error?: string;
+  /** Why the file has not been downloaded yet (network, 5xx, expired link): the line's print work waits. */
+  pending?: string;
 }
 
 /**

@@ -2,13 +2,14 @@ import type { Statement } from 'better-sqlite3';
 import { inArray } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { ProductionRules } from '../../config/production.ts';
+import { customizationPendingOf } from '../../adapters/types.ts';
 import type { Db } from '../../db/connection.ts';
 import { recordEvent } from '../../db/events.ts';
 import { productionItems } from '../../db/schema.ts';
 import type { ChangedOrder, OrderIntake } from '../poll.ts';
 import { jobIds, type ProductionJobData, type Queues } from '../queues.ts';
 import { classifyItem } from './classify.ts';
-import { rowsToEnqueue, rowsWithFlag, setRow, withFlag, withoutFlag, type ProductionRow } from './store.ts';
+import { AWAITING_CUSTOMIZATION, rowsToEnqueue, rowsWithFlag, setRow, withFlag, withoutFlag, type ProductionRow } from './store.ts';
 
 const CANCEL_PENDING = 'cancel_pending';
 export const STOP_PRINTING = 'cancelled: stop printing';
@@ -91,11 +92,22 @@ export function createProductionIntake(deps: { db: Db; queues: Queues; rules: Pr
         // Unpaid orders get no work yet; the change that makes them paid brings them back here.
         if (order.paymentStatus !== 'paid' && order.paymentStatus !== 'partially_refunded') continue;
         if (order.status !== 'unshipped' && order.status !== 'partially_shipped') continue;
-        const have = new Set(existing.map((r) => r.orderItemId));
+        const have = new Map(existing.map((r) => [r.orderItemId, r]));
         for (const item of order.items) {
           const id = result.items.find((i) => i.externalLineId === item.externalLineId)?.id;
-          if (id === undefined || have.has(id)) continue;
+          if (id === undefined) continue;
+          const pending = customizationPendingOf(item);
+          const row = have.get(id);
+          if (row) {
+            // The text arrived: the held row is released (flush enqueues it with the text).
+            if (!pending && row.flags?.includes(AWAITING_CUSTOMIZATION)) {
+              setRow(db, row.id, { flags: withoutFlag(row.flags, AWAITING_CUSTOMIZATION) });
+              recordEvent(db, { type: 'production.released', accountId: order.accountId, orderId: result.orderId, message: `${order.externalId} line ${item.externalLineId}: customization read, print job released` });
+            }
+            continue;
+          }
           const c = classifyItem(item, order.platform, deps.rules);
+          const flags = pending && c.kind === 'print' ? withFlag(c.flags, AWAITING_CUSTOMIZATION) : c.flags;
           insertRow(db).run(
             id,
             c.kind,
@@ -105,7 +117,7 @@ export function createProductionIntake(deps: { db: Db; queues: Queues; rules: Pr
             c.kind === 'print' ? jobIds.production(order.accountId, order.externalId, item.externalLineId) : null,
             c.profile ? JSON.stringify(c.profile) : null,
             c.estimateMinutes ?? null,
-            JSON.stringify(c.flags),
+            JSON.stringify(flags),
             c.printerGroup ?? null,
           );
         }

@@ -42,11 +42,18 @@ export function productionRows(db: Db, where?: ReturnType<typeof and>) {
 }
 export type ProductionRow = ReturnType<typeof productionRows>[number];
 
-export const rowsToEnqueue = (db: Db) =>
-  productionRows(db, and(eq(productionItems.kind, 'print'), eq(productionItems.state, 'queued'), isNull(productionItems.enqueuedAt)));
+/** Row flag: the line's personalization is not read yet; the row waits, unenqueued, until it is. */
+export const AWAITING_CUSTOMIZATION = 'customization not read yet';
 
-export const rowsWithFlag = (db: Db, flag: string) =>
-  productionRows(db, sql`exists (select 1 from json_each(${productionItems.flags}) where value = ${flag})`);
+const hasFlag = (flag: string) => sql`exists (select 1 from json_each(${productionItems.flags}) where value = ${flag})`;
+
+export const rowsToEnqueue = (db: Db) =>
+  productionRows(
+    db,
+    and(eq(productionItems.kind, 'print'), eq(productionItems.state, 'queued'), isNull(productionItems.enqueuedAt), sql`not ${hasFlag(AWAITING_CUSTOMIZATION)}`),
+  );
+
+export const rowsWithFlag = (db: Db, flag: string) => productionRows(db, hasFlag(flag));
 
 export function setRow(db: Db, id: number, patch: Partial<typeof productionItems.$inferInsert>) {
   db.update(productionItems)

@@ -121,18 +121,6 @@ describe('Amazon adapter through amazon-sp-api, replayed with nock', () => {
     expect(q[0]!.reason).toMatch(/lastUpdatedTime: missing/);
   });
 
-  it('quarantines an order whose customization file cannot be read, instead of printing it blank', async () => {
-    mockToken();
-    mockTwoPages();
-    nock(CUSTOM_URL.origin)
-      .get(CUSTOM_URL.pathname)
-      .reply(403, '<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>');
-    const s = await poll();
-    expect(s).toMatchObject({ inserted: 4, quarantined: 1 });
-    expect(listQuarantine(store.db)[0]).toMatchObject({ externalId: '112-1000001-2000001', field: 'orderItems[0].product.customization.customizedUrl' });
-    expect(listQuarantine(store.db)[0]!.reason).toMatch(/AccessDenied/);
-  });
-
   it('waits out a 429 for as long as the rate header says and loses nothing', async () => {
     mockToken();
     nock(SP_API).get(SEARCH_PATH).query(firstPageQuery).reply(429, fixture('error-429.json'), { 'x-amzn-RateLimit-Limit': '2' });

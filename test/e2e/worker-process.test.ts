@@ -97,6 +97,9 @@ describe('worker process', () => {
     await second.exited;
 
     const third = startWorkerProcess();
+    // The second may have stored everything before it died: wait for the start too, or the SIGTERM
+    // below can arrive before the worker's signal handlers exist.
+    await until(() => third.output().includes('worker started'), 'the third start');
     await until(() => storedCounts().orders >= sandboxOrderCount(), 'the sync after SIGKILL');
     third.child.kill('SIGTERM');
     expect(await third.exited).toBe(0);

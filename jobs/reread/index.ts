@@ -1,0 +1,73 @@
+import { Worker } from 'bullmq';
+import { sql } from 'drizzle-orm';
+import { CUSTOMIZATION_PENDING } from '../../adapters/types.ts';
+import type { Db } from '../../db/connection.ts';
+import { orders } from '../../db/schema.ts';
+import type { WorkerFeature } from '../../src/worker.ts';
+import { jobIds, type Queues } from '../queues.ts';
+import { rereadOrder } from './reread-order.ts';
+
+interface Incomplete {
+  accountId: string;
+  externalId: string;
+  remoteUpdatedAt: string;
+}
+
+/** Orders stored incomplete (flag CUSTOMIZATION_PENDING), for crash recovery at start. */
+function incompleteOrders(db: Db): Incomplete[] {
+  return db
+    .select({ accountId: orders.accountId, externalId: orders.externalId, remoteUpdatedAt: orders.remoteUpdatedAt })
+    .from(orders)
+    .where(sql`exists (select 1 from json_each(${orders.flags}) where value = ${CUSTOMIZATION_PENDING})`)
+    .all();
+}
+
+async function enqueue(queues: Queues, list: Incomplete[], delayMs: number) {
+  if (list.length === 0) return;
+  await queues.reread.addBulk(
+    list.map((o) => ({
+      name: `reread ${o.accountId} ${o.externalId}`,
+      data: { accountId: o.accountId, orderExternalId: o.externalId },
+      opts: { jobId: jobIds.reread(o.accountId, o.externalId, o.remoteUpdatedAt), delay: delayMs },
+    })),
+  );
+}
+
+/**
+ * Re-reads orders the poll stored incomplete: an Amazon Custom file that could not be downloaded
+ * leaves the order stored and visible, its personalized lines held out of production; this job
+ * reads the order again with backoff until the file is read, and the held work is released.
+ */
+export function createRereadFeature(opts: { firstDelayMs?: number } = {}): WorkerFeature {
+  // The first try waits a little: a download host that just failed rarely recovers within a second.
+  const firstDelayMs = opts.firstDelayMs ?? 30_000;
+  return {
+    name: 'reread',
+    intake: (s) => {
+      let found: Incomplete[] = [];
+      return {
+        stage(_db, changes) {
+          for (const { order } of changes) {
+            if (order.flags?.includes(CUSTOMIZATION_PENDING)) found.push({ accountId: order.accountId, externalId: order.externalId, remoteUpdatedAt: order.updatedAt });
+          }
+        },
+        async flush() {
+          const list = found;
+          found = [];
+          await enqueue(s.queues, list, firstDelayMs);
+        },
+      };
+    },
+    workers: (s) => [
+      new Worker<{ accountId: string; orderExternalId: string }>(
+        'reread',
+        (job) => rereadOrder({ db: s.db, adapters: s.adapters, intake: s.intake, log: s.log.child({ component: 'reread' }) }, job.data.accountId, job.data.orderExternalId),
+        { connection: s.redis, prefix: s.prefix, concurrency: 2, autorun: false },
+      ),
+    ],
+    // Crash recovery: an incomplete order whose job never reached Redis gets one (ids are per version).
+    start: async (s) => enqueue(s.queues, incompleteOrders(s.db), firstDelayMs),
+  };
+}
+
+export const rereadFeature = createRereadFeature();

@@ -1,0 +1,144 @@
+import { strToU8, zipSync } from 'fflate';
+import nock from 'nock';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createAmazonAdapter } from '../../adapters/amazon/index.ts';
+import type { AmazonOrder, SearchOrdersResponse } from '../../adapters/amazon/wire.ts';
+import { CUSTOMIZATION_PENDING } from '../../adapters/types.ts';
+import { listEvents } from '../../db/events.ts';
+import { listQuarantine } from '../../db/quarantine.ts';
+import { orderItems, orders, productionItems } from '../../db/schema.ts';
+import { pollAccount } from '../../jobs/poll.ts';
+import { productionFeature } from '../../jobs/production/index.ts';
+import { AWAITING_CUSTOMIZATION } from '../../jobs/production/store.ts';
+import { createRereadFeature } from '../../jobs/reread/index.ts';
+import { rereadOrder } from '../../jobs/reread/reread-order.ts';
+import { TransientError } from '../../src/errors.ts';
+import { startTestWorker } from '../foundation/support-worker.ts';
+import { redisPrefix, silentLog } from '../support/env.ts';
+import { credentials, CUSTOM_URL, customizationZip, mockToken, NOW, page1, SEARCH_PATH, SP_API } from './support.ts';
+
+const redis = redisPrefix();
+beforeAll(() => {
+  nock.disableNetConnect();
+  nock.enableNetConnect(/127\.0\.0\.1|localhost/);
+});
+afterEach(() => nock.cleanAll());
+afterAll(async () => {
+  nock.enableNetConnect();
+  await redis.cleanup();
+});
+
+const ACCOUNT = `amazon:${credentials.sellerId}`;
+/** The fixture's name-sign order, plus a second print line that needs no customization. */
+function customOrder(): AmazonOrder {
+  const o = page1().orders[0]!;
+  const dragon = { ...o.orderItems[1]!, orderItemId: '41234567890125', product: { ...o.orderItems[1]!.product, sellerSku: '3DP-MINI-DRAGON', title: 'Mini dragon' } };
+  return { ...o, orderItems: [...o.orderItems, dragon] };
+}
+const answer = (o: AmazonOrder): SearchOrdersResponse => ({ orders: [o], lastUpdatedBefore: '2026-11-20T12:00:00Z' });
+// nock 15 never emits a plain-object error; an Error with a code it does.
+const resetError = () => Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+const EXPIRED = '<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>';
+
+async function setup(name: string) {
+  const reread = createRereadFeature({ firstDelayMs: 0 });
+  const t = await startTestWorker({ prefix: `${redis.prefix}-${name}`, adapters: [], features: [productionFeature, reread] });
+  const adapter = createAmazonAdapter({ db: t.worker.db, log: silentLog(), credentials, now: () => NOW, retry: { retries: 1, minTimeoutMs: 1, maxTimeoutMs: 2 } });
+  const services = { ...t.worker, adapters: [adapter] };
+  const intakes = [productionFeature.intake!(services), reread.intake!(services)];
+  const intake = { stage: (d: typeof t.worker.db, c: Parameters<(typeof intakes)[0]['stage']>[1]) => intakes.forEach((i) => i.stage(d, c)), flush: async () => void (await Promise.all(intakes.map((i) => i.flush()))) };
+  const poll = () => pollAccount({ db: t.worker.db, adapter, intake, log: silentLog() });
+  const reread1 = () => rereadOrder({ db: t.worker.db, adapters: [adapter], intake, log: silentLog() }, ACCOUNT, customOrder().orderId);
+  const item = (lineId: string) => t.worker.db.select().from(orderItems).all().find((i) => i.externalLineId === lineId)!;
+  const dispose = async () => {
+    await adapter.close?.();
+    await t.dispose();
+  };
+  return { t, poll, reread: reread1, item, dispose };
+}
+
+describe('Amazon Custom: a failed download never hides the order', () => {
+  it.each([
+    ['a network error', () => nock(CUSTOM_URL.origin).get(CUSTOM_URL.pathname).times(2).replyWithError(resetError())],
+    ['a 5xx', () => nock(CUSTOM_URL.origin).get(CUSTOM_URL.pathname).times(2).reply(503, '<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>')],
+    ['an expired link', () => nock(CUSTOM_URL.origin).get(CUSTOM_URL.pathname).reply(403, EXPIRED)],
+  ])('%s: the order is stored at once, the line flagged, its print job held', async (_what, failDownload) => {
+    const s = await setup(`fail-${_what.replace(/\W+/g, '-')}`);
+    try {
+      mockToken();
+      nock(SP_API).get(SEARCH_PATH).query(true).reply(200, answer(customOrder()));
+      failDownload();
+      expect(await s.poll()).toMatchObject({ inserted: 1, quarantined: 0 });
+      expect(listQuarantine(s.t.worker.db)).toHaveLength(0);
+
+      const order = s.t.worker.db.select().from(orders).get()!;
+      expect(order).toMatchObject({ status: 'unshipped', flags: expect.arrayContaining([CUSTOMIZATION_PENDING]) });
+      const sign = s.item('41234567890123');
+      expect(sign.personalization).toBeNull();
+      expect(sign.extra).toMatchObject({ customizationPending: expect.stringMatching(/not downloaded yet/) });
+
+      const rows = s.t.worker.db.select().from(productionItems).all();
+      const signRow = rows.find((r) => r.orderItemId === sign.id)!;
+      expect(signRow).toMatchObject({ state: 'queued', enqueuedAt: null, flags: expect.arrayContaining([AWAITING_CUSTOMIZATION]) });
+      // The other print line of the order does not wait for it.
+      const jobs = await s.t.worker.queues.production.getJobs(['prioritized', 'waiting']);
+      expect(jobs.map((j) => j.data.sku)).toEqual(['3DP-MINI-DRAGON']);
+      // And a re-read is queued for the order.
+      expect((await s.t.worker.queues.reread.getJobs(['waiting', 'delayed', 'active', 'failed', 'completed'])).map((j) => j.data)).toEqual([
+        { accountId: ACCOUNT, orderExternalId: customOrder().orderId },
+      ]);
+    } finally {
+      await s.dispose();
+    }
+  });
+
+  it('the re-read retries while the download fails, then stores the text and releases the print job', async () => {
+    const s = await setup('release');
+    try {
+      mockToken();
+      nock(SP_API).get(SEARCH_PATH).query(true).reply(200, answer(customOrder()));
+      nock(CUSTOM_URL.origin).get(CUSTOM_URL.pathname).reply(403, EXPIRED);
+      await s.poll();
+
+      // First re-read: getOrder hands back the same (still failing) link: not done, BullMQ retries later.
+      nock(SP_API).get(`${SEARCH_PATH}/${customOrder().orderId}`).query(true).reply(200, { order: customOrder() });
+      nock(CUSTOM_URL.origin).get(CUSTOM_URL.pathname).times(2).reply(500, '<Error><Code>InternalError</Code></Error>');
+      await expect(s.reread()).rejects.toBeInstanceOf(TransientError);
+      expect(await s.t.worker.queues.production.getJobs(['prioritized', 'waiting'])).toHaveLength(1);
+
+      // Second re-read: a fresh link that works.
+      const fresh = new URL('https://zme-caps.amazon.com/t/fresh/link/1');
+      const renewed = customOrder();
+      renewed.orderItems[0]!.product.customization = { customizedUrl: fresh.href };
+      nock(SP_API).get(`${SEARCH_PATH}/${renewed.orderId}`).query((q) => String(q.includedData).includes('RECIPIENT')).reply(200, { order: renewed });
+      nock(fresh.origin).get(fresh.pathname).reply(200, customizationZip(), { 'content-type': 'application/zip' });
+      expect(await s.reread()).toEqual({ completed: true });
+
+      const sign = s.item('41234567890123');
+      expect(sign.personalization).toBe('Zoë & Léo 🎉\nEst. 2024 — «merci»');
+      expect(sign.extra?.customizationPending).toBeUndefined();
+      expect(s.t.worker.db.select().from(orders).get()!.flags ?? []).not.toContain(CUSTOMIZATION_PENDING);
+      const jobs = await s.t.worker.queues.production.getJobs(['prioritized', 'waiting']);
+      expect(jobs.map((j) => j.data.sku).sort()).toEqual(['3DP-MINI-DRAGON', '3DP-NAMESIGN']);
+      expect(jobs.find((j) => j.data.sku === '3DP-NAMESIGN')!.data.personalization).toBe('Zoë & Léo 🎉\nEst. 2024 — «merci»');
+      expect(listEvents(s.t.worker.db, { type: 'production.released' })).toHaveLength(1);
+    } finally {
+      await s.dispose();
+    }
+  });
+
+  it('an archive that arrives but is malformed is a payload problem: the order is quarantined', async () => {
+    const s = await setup('malformed');
+    try {
+      mockToken();
+      nock(SP_API).get(SEARCH_PATH).query(true).reply(200, answer(customOrder()));
+      const broken = Buffer.from(zipSync({ '41234567890123.json': strToU8('{"version3.0": {"customizationInfo": ') }));
+      nock(CUSTOM_URL.origin).get(CUSTOM_URL.pathname).reply(200, broken, { 'content-type': 'application/zip' });
+      expect(await s.poll()).toMatchObject({ inserted: 0, quarantined: 1 });
+      expect(listQuarantine(s.t.worker.db)[0]).toMatchObject({ field: 'orderItems[0].product.customization.customizedUrl', reason: expect.stringMatching(/is not JSON/) });
+      expect(await s.t.worker.queues.reread.getJobCounts('waiting', 'delayed')).toEqual({ waiting: 0, delayed: 0 });
+    } finally {
+      await s.dispose();
+    }
+  });
+});
