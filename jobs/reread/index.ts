@@ -2,7 +2,9 @@ import { Worker } from 'bullmq';
 import { sql } from 'drizzle-orm';
 import { CUSTOMIZATION_PENDING } from '../../adapters/types.ts';
 import type { Db } from '../../db/connection.ts';
+import { recordEvent } from '../../db/events.ts';
 import { orders } from '../../db/schema.ts';
+import { errorMessage } from '../../src/errors.ts';
 import type { WorkerFeature } from '../../src/worker.ts';
 import { jobIds, type Queues } from '../queues.ts';
 import { rereadOrder } from './reread-order.ts';
@@ -58,13 +60,22 @@ export function createRereadFeature(opts: { firstDelayMs?: number } = {}): Worke
         },
       };
     },
-    workers: (s) => [
-      new Worker<{ accountId: string; orderExternalId: string }>(
+    workers: (s) => {
+      const log = s.log.child({ component: 'reread' });
+      const worker = new Worker<{ accountId: string; orderExternalId: string }>(
         'reread',
-        (job) => rereadOrder({ db: s.db, adapters: s.adapters, intake: s.intake, log: s.log.child({ component: 'reread' }) }, job.data.accountId, job.data.orderExternalId),
+        (job) => rereadOrder({ db: s.db, adapters: s.adapters, intake: s.intake, log }, job.data.accountId, job.data.orderExternalId),
         { connection: s.redis, prefix: s.prefix, concurrency: 2, autorun: false },
-      ),
-    ],
+      );
+      worker.on('failed', (job, err) => {
+        if (!job || job.attemptsMade < (job.opts.attempts ?? 1)) return;
+        // Out of attempts: the order stays visible with its line held; a person has to look.
+        const message = `order ${job.data.orderExternalId}: gave up re-reading after ${job.attemptsMade} attempts (${errorMessage(err)}); its personalized lines stay held. Check the order in Seller Central, then retry the job in Bull Board (queue reread)`;
+        recordEvent(s.db, { type: 'order.incomplete', accountId: job.data.accountId, message });
+        log.error({ accountId: job.data.accountId, order: job.data.orderExternalId }, `ALERT: ${message}`);
+      });
+      return [worker];
+    },
     // Crash recovery: an incomplete order whose job never reached Redis gets one (ids are per version).
     start: async (s) => enqueue(s.queues, incompleteOrders(s.db), firstDelayMs),
   };
