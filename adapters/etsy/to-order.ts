@@ -5,7 +5,13 @@ import type { Order, OrderItem, OrderStatus, PaymentStatus } from '../types.ts';
 import { compactAddress, displayText, unescapeHtml, wireEnum } from '../wire-values.ts';
 import type { EtsyMoney, EtsyReceipt, EtsyTransaction } from './wire.ts';
 
-/** Etsy's personalization arrives as a transaction variation with this name. */
+/**
+ * Etsy's personalization arrives as transaction variations with property_id 54. Since the 2026
+ * personalization tools a listing may ask up to five questions: several such variations, each named
+ * by the seller (formatted_name), an upload's answer being a URL. Older payloads are recognised by
+ * the name "Personalization" too.
+ */
+const PERSONALIZATION_PROPERTY_ID = 54;
 const PERSONALIZATION = /^personali[sz]ation$/i;
 
 const iso = (epochSeconds: number, field: string) => {
@@ -52,15 +58,19 @@ function toItem(t: EtsyTransaction, index: number, currency: string, receiptShip
   if (t.price?.currency_code && t.price.currency_code !== currency) {
     throw new BadPayloadError(`${field}.price.currency_code`, `${t.price.currency_code} differs from the receipt's ${currency}`);
   }
-  let personalization: string | undefined;
+  const answers: { name: string; text: string }[] = [];
   const variations: Record<string, string> = {};
   for (const v of t.variations ?? []) {
     const name = displayText(v?.formatted_name);
     if (!name) continue;
     // What the buyer typed, unescaped (Etsy sends "Mom&#39;s"), with only the edges trimmed: it gets printed.
-    if (PERSONALIZATION.test(name)) personalization = unescapeHtml(v.formatted_value)?.trim() || undefined;
-    else variations[name] = unescapeHtml(v.formatted_value)?.trim() ?? '';
+    const text = unescapeHtml(v.formatted_value)?.trim() ?? '';
+    if (v.property_id === PERSONALIZATION_PROPERTY_ID || PERSONALIZATION.test(name)) {
+      if (text) answers.push({ name, text });
+    } else variations[name] = text;
   }
+  // One answer verbatim; several as "question: answer" lines (as Amazon Custom's several texts are).
+  const personalization = answers.length === 1 ? answers[0]!.text : answers.length ? answers.map((a) => `${a.name}: ${a.text}`).join('\n') : undefined;
   const sku = t.sku?.trim();
   return {
     externalLineId: String(t.transaction_id),

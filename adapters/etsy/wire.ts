@@ -6,8 +6,11 @@ export interface EtsyMoney {
 }
 
 export interface EtsyVariation {
+  /** 54 for personalization answers. */
   property_id: number;
   value_id: number | null;
+  /** Personalization only (2026 tools): the id of the question this answers. */
+  question_id?: number | null;
   formatted_name: string;
   formatted_value: string;
 }

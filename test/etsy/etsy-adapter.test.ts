@@ -130,6 +130,21 @@ describe('Etsy adapter (nock replay)', () => {
     expect(getAccount(store.db, 'etsy:1000001')).toMatchObject({ healthy: false, healthReason: expect.stringContaining('Shared secret is required') });
   });
 
+  it('reads personalization by property 54, several seller-named questions included, unescaped once', () => {
+    const r = page1.results[0]!;
+    const t = r.transactions[0]!;
+    const variation = (property_id: number, formatted_name: string, formatted_value: string) => ({ property_id, value_id: null, formatted_name, formatted_value });
+    const withVariations = (...variations: ReturnType<typeof variation>[]) => ({ ...r, transactions: [{ ...t, variations }] }) as EtsyReceipt;
+    const a = adapter();
+    // The 2026 tools: several answers, named by the seller, one an upload (a URL).
+    const several = a.normalize(withVariations(variation(54, 'Name on the sign', 'Zoë &amp; Léo'), variation(54, 'Your logo', 'https://i.etsystatic.com/x/logo.png'), variation(200, 'Color', 'Blue')));
+    expect(several.items[0]).toMatchObject({ personalization: 'Name on the sign: Zoë & Léo\nYour logo: https://i.etsystatic.com/x/logo.png', variations: { Color: 'Blue' } });
+    // One answer is the text itself, whatever the seller called the question.
+    expect(a.normalize(withVariations(variation(54, 'Engraving', 'Mom&#39;s &quot;best&quot; mug'))).items[0]!.personalization).toBe(`Mom's "best" mug`);
+    // Decoded once: what the buyer typed as "&quot;" stays "&quot;".
+    expect(a.normalize(withVariations(variation(54, 'Personalization', 'Tom &amp;quot;T&amp;quot;'))).items[0]!.personalization).toBe('Tom &quot;T&quot;');
+  });
+
   it('falls back to listing and product ids when a listing has no SKU, and says so', () => {
     const o = adapter().normalize(page1.results[1]!);
     const t = page1.results[1]!.transactions[0]!;
