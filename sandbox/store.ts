@@ -112,6 +112,12 @@ export class SandboxStore {
           o.state = 'unshipped';
           o.paid = true;
         });
+      } else if (platform === 'etsy' && order.state === 'unshipped' && order.shipments.length === 0 && this.random.chance(0.01)) {
+        // Etsy sellers mark receipts shipped on the site without tracking: shipped, no shipment record.
+        this.update(platform, order.id, (o) => {
+          o.state = 'shipped';
+          for (const l of o.lines) l.quantityShipped = l.quantity;
+        });
       } else if (order.state === 'unshipped' && order.shipments.length === 0 && this.random.chance(0.01)) {
         this.update(platform, order.id, (o) => {
           if (o.cancelRequested || platform !== 'ebay') o.state = 'cancelled';

@@ -1,7 +1,26 @@
 import type { EbayAmount, EbayOrder, EbayShippingFulfillment } from '../../adapters/ebay/wire.ts';
 import { minorToDecimal, orderTotals, type SandboxOrder, type SandboxShipment } from '../generator.ts';
 
-const amount = (minor: number, o: SandboxOrder): EbayAmount => ({ value: minorToDecimal(minor, o.exponent), currency: o.currency });
+/**
+ * Quirks of live getOrders answers (test/fixtures/ebay/real/), each on a share of the orders, chosen
+ * by id so the generator's random sequence is untouched:
+ * - money in uneven precision ("35.0", "2.8"), as eBay sends it for some orders;
+ * - a price discount (negative priceDiscount, lower total), eBay's promotions;
+ * - an `ebay:` routing code in addressLine1 with the street in addressLine2 (never to be removed).
+ */
+const quirk = {
+  unevenPrecision: (o: SandboxOrder) => o.numericId % 2 === 0,
+  discount: (o: SandboxOrder) => o.numericId % 5 === 0,
+  addressCode: (o: SandboxOrder) => o.numericId % 7 === 0,
+};
+
+function decimal(minor: number, o: SandboxOrder): string {
+  const text = minorToDecimal(minor, o.exponent);
+  return quirk.unevenPrecision(o) && text.includes('.') ? text.replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '.0') : text;
+}
+const amount = (minor: number, o: SandboxOrder): EbayAmount => ({ value: decimal(minor, o), currency: o.currency });
+/** 10 % off the items, as a seller's promotion would. */
+const discountOf = (o: SandboxOrder) => (quirk.discount(o) ? Math.round(orderTotals(o).subtotal / 10) : 0);
 const MARKETPLACE: Record<string, string> = { USD: 'EBAY_US', GBP: 'EBAY_GB' };
 const daysAfter = (iso: string, days: number) => new Date(Date.parse(iso) + days * 86_400_000).toISOString();
 
@@ -16,11 +35,16 @@ function fulfillmentStatus(o: SandboxOrder): 'NOT_STARTED' | 'IN_PROGRESS' | 'FU
  */
 export function renderEbayOrder(o: SandboxOrder, sellerId: string, withCancelRequests = false): EbayOrder & Record<string, unknown> {
   const totals = orderTotals(o);
+  const discount = discountOf(o);
   const cancelled = o.state === 'cancelled';
   const marketplace = MARKETPLACE[o.currency] ?? 'EBAY_US';
+  const street = quirk.addressCode(o)
+    ? { addressLine1: `ebay:${(o.numericId * 7919).toString(36).slice(-7)}`, addressLine2: o.address.line1 }
+    : { addressLine1: o.address.line1, ...(o.address.line2 ? { addressLine2: o.address.line2 } : {}) };
   return {
     orderId: o.id,
-    legacyOrderId: `${o.lines[0]!.listingId}-${o.numericId}`,
+    // "Decommissioned" in 1.20.6: live answers still carry it, equal to orderId.
+    legacyOrderId: o.id,
     creationDate: o.createdAt,
     lastModifiedDate: o.updatedAt,
     orderFulfillmentStatus: fulfillmentStatus(o),
@@ -32,7 +56,8 @@ export function renderEbayOrder(o: SandboxOrder, sellerId: string, withCancelReq
       priceSubtotal: amount(totals.subtotal, o),
       deliveryCost: amount(totals.shipping, o),
       tax: amount(totals.tax, o),
-      total: amount(totals.total, o),
+      ...(discount ? { priceDiscount: amount(-discount, o) } : {}),
+      total: amount(totals.total - discount, o),
     },
     cancelStatus: {
       cancelState: cancelled ? 'CANCELED' : o.cancelRequested ? 'IN_PROGRESS' : 'NONE_REQUESTED',
@@ -63,8 +88,7 @@ export function renderEbayOrder(o: SandboxOrder, sellerId: string, withCancelReq
           shipTo: {
             fullName: o.address.name,
             contactAddress: {
-              addressLine1: o.address.line1,
-              ...(o.address.line2 ? { addressLine2: o.address.line2 } : {}),
+              ...street,
               city: o.address.city,
               stateOrProvince: o.address.region,
               postalCode: o.address.postalCode,

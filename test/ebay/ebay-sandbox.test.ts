@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createEbayAdapter, EBAY_SANDBOX_CREDENTIALS } from '../../adapters/ebay/index.ts';
+import type { EbayOrder } from '../../adapters/ebay/wire.ts';
 import { accountId, getTokens } from '../../db/accounts.ts';
 import { orders } from '../../db/schema.ts';
 import { pollAccount } from '../../jobs/poll.ts';
@@ -61,6 +62,32 @@ describe('eBay sandbox', () => {
     const tooMany = await fetch(`${sandbox.url}${ORDERS}?limit=201`, { headers: auth });
     expect(tooMany.status).toBe(400);
     expect(((await tooMany.json()) as { errors: { errorId: number }[] }).errors[0]!.errorId).toBe(31100);
+  });
+
+  it('sends the shapes live eBay sends (uneven precision, discounts, ebay: address codes), and they normalize', async () => {
+    const own = await startSandbox({ seed: 21 });
+    own.context.store.add('ebay', 40);
+    const list = (await (await fetch(`${own.url}${ORDERS}?limit=200`, { headers: auth })).json()) as { orders: EbayOrder[] };
+    await own.close();
+    assertMatchesSchema(SPEC, 'components/schemas/OrderSearchPagedCollection', list);
+    const ours = list.orders;
+    const values = ours.flatMap((o) => Object.values(o.pricingSummary!).map((a) => a!.value!));
+    expect(values.some((v) => /\.\d$/.test(v))).toBe(true); // "12.5", not "12.50"
+    const coded = ours.find((o) => o.fulfillmentStartInstructions![0]!.shippingStep!.shipTo!.contactAddress!.addressLine1!.startsWith('ebay:'))!;
+    const discounted = ours.find((o) => o.pricingSummary!.priceDiscount)!;
+    expect(coded).toBeDefined();
+    expect(discounted).toBeDefined();
+
+    const adapter = adapterFor();
+    const codedOrder = adapter.normalize(coded);
+    const street = coded.fulfillmentStartInstructions![0]!.shippingStep!.shipTo!.contactAddress!;
+    expect(codedOrder.shippingAddress).toMatchObject({ line1: street.addressLine1, line2: street.addressLine2 });
+    const d = adapter.normalize(discounted);
+    const p = discounted.pricingSummary!;
+    expect(p.priceDiscount!.value!.startsWith('-')).toBe(true);
+    expect(d.totalMinor).toBe(d.subtotalMinor! + d.shippingMinor! + d.taxMinor! + Math.round(Number(p.priceDiscount!.value) * 100));
+    for (const o of ours) expect(() => adapter.normalize(o)).not.toThrow();
+    await adapter.close?.();
   });
 
   it('flows through the same adapter, refreshing a stale token through the identity endpoint', async () => {

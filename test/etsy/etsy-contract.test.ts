@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEtsyAdapter, ETSY_SANDBOX_CREDENTIALS } from '../../adapters/etsy/index.ts';
+import type { EtsyReceipt } from '../../adapters/etsy/wire.ts';
 import { accountId, getAccount } from '../../db/accounts.ts';
 import { orders } from '../../db/schema.ts';
 import { ConfigurationError } from '../../src/errors.ts';
@@ -48,6 +49,31 @@ describe('Etsy fixtures and sandbox follow the official definition', () => {
       const s = await pollAccount({ db: store.db, adapter, log: silentLog() });
       expect(s).toMatchObject({ inserted: 7, quarantined: 0 });
       expect(store.db.select().from(orders).all()).toHaveLength(7);
+      await adapter.close?.();
+    } finally {
+      store.dispose();
+    }
+  });
+
+  it('sandbox receipts carry the live quirks (escaped text, withheld addresses) and normalize', async () => {
+    const own = await startSandbox({ seed: 31 });
+    own.context.store.add('etsy', 30);
+    const body = (await (await fetch(`${own.url}/v3/application/shops/1000001/receipts?limit=100`, { headers: { 'x-api-key': SANDBOX_KEY, authorization: `Bearer ${ETSY_SANDBOX_CREDENTIALS.accessToken}` } })).json()) as {
+      results: EtsyReceipt[];
+    };
+    await own.close();
+    assertMatchesSchema(SPEC, 'components/schemas/ShopReceipts', body);
+    const store = tempDatabase();
+    try {
+      const adapter = createEtsyAdapter({ db: store.db, log: silentLog(), credentials: ETSY_SANDBOX_CREDENTIALS, baseUrl: sandbox.url });
+      const withheld = body.results.filter((r) => r.first_line === '');
+      expect(withheld.length).toBeGreaterThan(0);
+      for (const r of withheld) expect(adapter.normalize(r)).toMatchObject({ addressUnavailable: true, shippingAddress: undefined });
+      // Escaped on the wire, as Etsy does; the text the buyer typed once normalized.
+      const escapedLine = body.results.flatMap((r) => r.transactions.map((t) => ({ r, t }))).find(({ t }) => t.variations.some((v) => /&(amp|#39|quot);/.test(v.formatted_value)))!;
+      expect(escapedLine).toBeDefined();
+      const item = adapter.normalize(escapedLine.r).items.find((i) => i.externalLineId === String(escapedLine.t.transaction_id))!;
+      expect(item.personalization ?? Object.values(item.variations ?? {}).join()).not.toMatch(/&(amp|#39|quot);/);
       await adapter.close?.();
     } finally {
       store.dispose();
