@@ -94,11 +94,13 @@ export interface EbayNormalizeOptions {
 /**
  * What `buyer.username` holds. eBay publishes no format for the immutable user id, so it cannot be
  * told from a name by its look: it is a user id exactly when this app is one eBay replaces names for
- * and the buyer is a U.S. user (registration country, else the ship-to country; unknown counts as U.S.).
+ * and the buyer is a U.S. user (tax or registration country, else the ship-to country; unknown counts
+ * as U.S., so a name is never claimed that may be an id).
  */
 function usernameKind(o: EbayOrder, opts: EbayNormalizeOptions): 'username' | 'user_id' {
   if (!opts.usUsernamesReplaced) return 'username';
   const country =
+    o.buyer?.taxAddress?.countryCode ??
     o.buyer?.buyerRegistrationAddress?.contactAddress?.countryCode ??
     o.fulfillmentStartInstructions?.find((f) => f?.shippingStep?.shipTo)?.shippingStep?.shipTo?.contactAddress?.countryCode;
   return country === undefined || country.toUpperCase() === 'US' ? 'user_id' : 'username';

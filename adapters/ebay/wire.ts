@@ -92,7 +92,8 @@ export interface EbayOrder {
   orderFulfillmentStatus?: EbayOrderFulfillmentStatus | string;
   orderPaymentStatus?: EbayOrderPaymentStatus | string;
   sellerId?: string;
-  buyer?: { username?: string; buyerRegistrationAddress?: EbayExtendedContact };
+  /** `username` holds an immutable user id instead for U.S. buyers, for developers in some regions (since 2025-09-26). */
+  buyer?: { username?: string; taxAddress?: { countryCode?: string }; buyerRegistrationAddress?: EbayExtendedContact };
   buyerCheckoutNotes?: string;
   cancelStatus?: { cancelState?: EbayCancelState | string; cancelRequests?: EbayCancelRequest[]; cancelledDate?: string };
   fulfillmentStartInstructions?: EbayFulfillmentStartInstruction[];

@@ -129,6 +129,19 @@ describe('eBay adapter (nock replay through ebay-api)', () => {
     ).toThrow(/cancelStatus.cancelRequests\[0\].cancelRequestState/);
   });
 
+  it('says what buyer_username holds: a user name, or the immutable user id eBay sends some apps for U.S. buyers', () => {
+    const [sign] = page1().orders!;
+    const withCountry = (countryCode: string | undefined) => ({ ...sign!, buyer: { username: 'x7Yq2Lm9Pz', taxAddress: countryCode ? { countryCode } : undefined } });
+    // Default: the app gets user names.
+    expect(adapter().normalize(withCountry('US'))).toMatchObject({ buyerUsername: 'x7Yq2Lm9Pz', buyerUsernameKind: 'username' });
+    // An affected app (EBAY_US_USERNAMES_REPLACED): U.S. buyers come as ids, others keep their names.
+    const affected = adapter({ credentials: { ...credentials, usUsernamesReplaced: true } });
+    expect(affected.normalize(withCountry('US'))).toMatchObject({ buyerUsernameKind: 'user_id' });
+    expect(affected.normalize(withCountry('DE'))).toMatchObject({ buyerUsernameKind: 'username' });
+    const shipTo = sign!.fulfillmentStartInstructions![0]!.shippingStep!.shipTo!.contactAddress!.countryCode;
+    expect(affected.normalize(withCountry(undefined))).toMatchObject({ buyerUsernameKind: shipTo === 'US' ? 'user_id' : 'username' });
+  });
+
   it('normalizes money, address, buyer, ship-by, variation aspects, personalization and the SKU fallback', () => {
     const a = adapter();
     const [sign, legacy, keychain] = page1().orders!;
