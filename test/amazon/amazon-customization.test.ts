@@ -40,6 +40,12 @@ const answer = (o: AmazonOrder): SearchOrdersResponse => ({ orders: [o], lastUpd
 const resetError = () => Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
 const EXPIRED = '<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>';
 
+/** searchOrders answering the custom order (after the LWA token). */
+function mockSearch() {
+  mockToken();
+  nock(SP_API).get(SEARCH_PATH).query(true).reply(200, answer(customOrder()));
+}
+
 async function setup(name: string) {
   const reread = createRereadFeature({ firstDelayMs: 0 });
   const t = await startTestWorker({ prefix: `${redis.prefix}-${name}`, adapters: [], features: [productionFeature, reread] });
@@ -65,8 +71,7 @@ describe('Amazon Custom: a failed download never hides the order', () => {
   ])('%s: the order is stored at once, the line flagged, its print job held', async (_what, failDownload) => {
     const s = await setup(`fail-${_what.replace(/\W+/g, '-')}`);
     try {
-      mockToken();
-      nock(SP_API).get(SEARCH_PATH).query(true).reply(200, answer(customOrder()));
+      mockSearch();
       failDownload();
       expect(await s.poll()).toMatchObject({ inserted: 1, quarantined: 0 });
       expect(listQuarantine(s.t.worker.db)).toHaveLength(0);
@@ -95,8 +100,7 @@ describe('Amazon Custom: a failed download never hides the order', () => {
   it('the re-read retries while the download fails, then stores the text and releases the print job', async () => {
     const s = await setup('release');
     try {
-      mockToken();
-      nock(SP_API).get(SEARCH_PATH).query(true).reply(200, answer(customOrder()));
+      mockSearch();
       nock(CUSTOM_URL.origin).get(CUSTOM_URL.pathname).reply(403, EXPIRED);
       await s.poll();
 
@@ -130,8 +134,7 @@ describe('Amazon Custom: a failed download never hides the order', () => {
   it('an archive that arrives but is malformed is a payload problem: the order is quarantined', async () => {
     const s = await setup('malformed');
     try {
-      mockToken();
-      nock(SP_API).get(SEARCH_PATH).query(true).reply(200, answer(customOrder()));
+      mockSearch();
       const broken = Buffer.from(zipSync({ '41234567890123.json': strToU8('{"version3.0": {"customizationInfo": ') }));
       nock(CUSTOM_URL.origin).get(CUSTOM_URL.pathname).reply(200, broken, { 'content-type': 'application/zip' });
       expect(await s.poll()).toMatchObject({ inserted: 0, quarantined: 1 });

@@ -235,12 +235,18 @@ describe('Etsy tracking upload', () => {
     expect(upload.isDone()).toBe(true);
   });
 
-  it('a refused shared secret on upload is a configuration error: shipment waits, account unhealthy, no manual to-do', async () => {
+  /** The receipt synced and a shipment recorded for it, the receipt read before the upload mocked. */
+  async function recordedShipment() {
     mockTwoPages();
     const a = adapter();
     await pollAccount({ db: store.db, adapter: a, log: silentLog() });
     const shipment = recordShipment(store.db, { order: String(receipt.receipt_id), carrier: 'USPS', tracking: push.trackingNumber, source: 'api' }, (_p, name) => a.mapCarrier(name));
     nock(API).get(receiptPath).reply(200, receipt);
+    return { a, shipment };
+  }
+
+  it('a refused shared secret on upload is a configuration error: shipment waits, account unhealthy, no manual to-do', async () => {
+    const { a, shipment } = await recordedShipment();
     const upload = nock(API).post(`${receiptPath}/tracking`).times(3).reply(403, { error: 'Shared secret is required in x-api-key header.' });
 
     const err = await pushShipmentJob({ db: store.db, adapters: [a], log: silentLog() }, shipment.id).catch((e: unknown) => e);
@@ -254,11 +260,7 @@ describe('Etsy tracking upload', () => {
   });
 
   it('a permission refusal of the upload is the manual to-do, not a configuration error', async () => {
-    mockTwoPages();
-    const a = adapter();
-    await pollAccount({ db: store.db, adapter: a, log: silentLog() });
-    const shipment = recordShipment(store.db, { order: String(receipt.receipt_id), carrier: 'USPS', tracking: push.trackingNumber, source: 'api' }, (_p, name) => a.mapCarrier(name));
-    nock(API).get(receiptPath).reply(200, receipt);
+    const { a, shipment } = await recordedShipment();
     nock(API).post(`${receiptPath}/tracking`).reply(403, fixture('error-403-tracking.json'));
     await pushShipmentJob({ db: store.db, adapters: [a], log: silentLog() }, shipment.id).catch(() => undefined);
     expect(getShipment(store.db, shipment.id)).toMatchObject({ state: 'manual', error: expect.stringContaining('enter tracking') });
