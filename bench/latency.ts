@@ -24,11 +24,10 @@ export async function benchLatency(dir: string, intervalMs = 3_000, scale = 100,
     REDIS_PREFIX: prefix,
     DATA_DIR: dir,
     DATABASE_PATH: join(dir, 'latency.sqlite'),
-    HTTP_PORT: '0',
     POLL_INTERVAL: String(intervalMs),
     MARKETPLACE_API_RATE_LIMIT: '100000',
   });
-  const worker = await startWorker({ config, log, features });
+  const worker = await startWorker({ config: { ...config, http: { ...config.http, port: 0 } }, log, features });
   const events = new QueueEvents('production', { connection: new Redis(REDIS_URL, { maxRetriesPerRequest: null }), prefix });
   await events.waitUntilReady();
 

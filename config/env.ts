@@ -1,3 +1,4 @@
+import { isIPv4, isIPv6 } from 'node:net';
 import { z } from 'zod';
 
 /**
@@ -18,18 +19,20 @@ export function parseDuration(text: string): number | undefined {
   return Math.round(n * factor);
 }
 
-const duration = (fallback: string, min: number) =>
+const duration = (fallback: string, min: number, max: number) =>
   z.preprocess(
     (v) => emptyToUndefined(v) ?? fallback,
     z.string().transform((text, ctx) => {
       const ms = parseDuration(text);
-      if (ms === undefined || ms < min) {
-        ctx.addIssue({ code: 'custom', message: `must be a duration of at least ${min} ms` });
+      if (ms === undefined || ms < min || ms > max) {
+        ctx.addIssue({ code: 'custom', message: `must be a duration from ${formatMs(min)} to ${formatMs(max)} (e.g. 90s, 5m, 1h)` });
         return z.NEVER;
       }
       return ms;
     }),
   );
+
+const formatMs = (ms: number) => (ms % 86_400_000 === 0 ? `${ms / 86_400_000}d` : ms % 3_600_000 === 0 ? `${ms / 3_600_000}h` : ms % 60_000 === 0 ? `${ms / 60_000}m` : ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`);
 
 const intFrom = (fallback: number, min: number, max: number) =>
   z.preprocess((v) => emptyToUndefined(v) ?? String(fallback), z.coerce.number().int().min(min).max(max));
@@ -45,7 +48,7 @@ export const envSchema = z.object({
     (v) => emptyToUndefined(v) ?? 'ATVPDKIKX0DER',
     z.string().transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean)),
   ),
-  AMAZON_LATE_ORDER_WINDOW: duration('24h', 60_000),
+  AMAZON_LATE_ORDER_WINDOW: duration('24h', 60_000, 30 * 86_400_000),
   // eBay
   EBAY_APP_ID: optionalString,
   EBAY_DEV_ID: optionalString,
@@ -69,7 +72,7 @@ export const envSchema = z.object({
   MARKETPLACE_CACHE_TTL: intFrom(300, 0, 86_400),
   // Sandbox: an explicit URL of a running sandbox; when unset and no platform has credentials,
   // the worker starts the built-in sandbox in-process.
-  SANDBOX_URL: z.preprocess(emptyToUndefined, z.url().optional()),
+  SANDBOX_URL: z.preprocess(emptyToUndefined, z.url({ protocol: /^https?$/, message: 'must be an http:// or https:// URL' }).optional()),
   // Sandbox only: multiplies every published rate limit, to match a sandbox run with --rate-scale.
   SANDBOX_RATE_SCALE: z.preprocess((v) => emptyToUndefined(v) ?? '1', z.coerce.number().positive().max(1_000_000)),
   // Infrastructure
@@ -77,16 +80,20 @@ export const envSchema = z.object({
   REDIS_PREFIX: z.preprocess((v) => emptyToUndefined(v) ?? 'osw', z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only')),
   DATA_DIR: z.preprocess((v) => emptyToUndefined(v) ?? './data', z.string()),
   DATABASE_PATH: optionalString,
-  POLL_INTERVAL: duration('5m', 1_000),
-  HTTP_HOST: z.preprocess((v) => emptyToUndefined(v) ?? '127.0.0.1', z.string()),
-  HTTP_PORT: intFrom(3000, 0, 65_535),
+  POLL_INTERVAL: duration('5m', 1_000, 86_400_000),
+  HTTP_HOST: z.preprocess((v) => emptyToUndefined(v) ?? '127.0.0.1', z.string().regex(/^[A-Za-z0-9.:-]+$/, 'must be an IP address or a host name')),
+  HTTP_PORT: intFrom(3000, 1, 65_535),
+  HTTP_ALLOWED_HOSTS: z.preprocess(
+    (v) => emptyToUndefined(v) ?? '',
+    z.string().transform((s) => s.split(',').map((x) => x.trim().toLowerCase()).filter(Boolean)),
+  ),
   ADMIN_USER: optionalString,
   ADMIN_PASSWORD: optionalString,
   LOG_LEVEL: z.preprocess(
     (v) => emptyToUndefined(v) ?? 'info',
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   ),
-  SHUTDOWN_TIMEOUT: duration('30s', 100),
+  SHUTDOWN_TIMEOUT: duration('30s', 100, 10 * 60_000),
   PRODUCTION_RULES: optionalString,
 });
 
@@ -128,6 +135,8 @@ const EXAMPLES: Partial<Record<keyof Env, string>> = {
   REDIS_PREFIX: 'osw',
   POLL_INTERVAL: '5m',
   HTTP_PORT: '3000',
+  HTTP_ALLOWED_HOSTS: 'orders.printshop.lan,192.168.1.20',
+  ADMIN_PASSWORD: 'a long passphrase, 12+ characters',
   LOG_LEVEL: 'info',
   SHUTDOWN_TIMEOUT: '30s',
 };
@@ -208,14 +217,40 @@ export interface Config {
   dataDir: string;
   databasePath: string;
   pollIntervalMs: number;
-  http: { host: string; port: number; adminUser?: string; adminPassword?: string };
+  http: { host: string; port: number; allowedHosts: string[]; adminUser?: string; adminPassword?: string };
   logLevel: Env['LOG_LEVEL'];
   shutdownTimeoutMs: number;
   productionRulesPath?: string;
 }
 
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
-export const isLoopback = (host: string) => LOOPBACK.has(host) || host.startsWith('127.');
+/** Loopback decided on the parsed address: 127.0.0.0/8, ::1 (also IPv4-mapped), or the name localhost. */
+export function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  if (h === 'localhost') return true;
+  if (isIPv4(h)) return h.split('.')[0] === '127';
+  if (isIPv6(h)) return h === '::1' || h === '0:0:0:0:0:0:0:1' || /^::ffff:127\./.test(h);
+  return false;
+}
+
+/** A password an attacker on the network cannot guess quickly: 12 characters, not the user name. */
+const MIN_PASSWORD_LENGTH = 12;
+
+/** The setting values that are secrets (and only those): scrubbed from every log line. */
+export function configSecrets(c: Config): string[] {
+  const { amazon, ebay, etsy } = c.platforms;
+  return [
+    amazon?.refreshToken,
+    amazon?.clientSecret,
+    ebay?.certId,
+    ebay?.userToken,
+    ebay?.refreshToken,
+    etsy?.clientId,
+    etsy?.sharedSecret,
+    etsy?.accessToken,
+    etsy?.refreshToken,
+    c.http.adminPassword,
+  ].filter((v): v is string => typeof v === 'string' && v.length > 0);
+}
 
 /** Validates the environment; throws one ConfigError listing every problem. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -253,6 +288,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         variable: 'HTTP_HOST',
         problem: `is ${e.HTTP_HOST}, not loopback: set ADMIN_USER and ADMIN_PASSWORD before exposing the ops server`,
         example: '127.0.0.1',
+      });
+    }
+    if (!isLoopback(e.HTTP_HOST) && e.ADMIN_PASSWORD !== undefined && (e.ADMIN_PASSWORD.length < MIN_PASSWORD_LENGTH || e.ADMIN_PASSWORD === e.ADMIN_USER)) {
+      problems.push({
+        variable: 'ADMIN_PASSWORD',
+        problem: `is too weak for a server on ${e.HTTP_HOST}: use at least ${MIN_PASSWORD_LENGTH} characters, not the user name`,
+        example: EXAMPLES.ADMIN_PASSWORD,
       });
     }
   }
@@ -310,7 +352,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: e.DATA_DIR,
     databasePath: e.DATABASE_PATH ?? `${e.DATA_DIR}/orders.sqlite`,
     pollIntervalMs: e.POLL_INTERVAL,
-    http: { host: e.HTTP_HOST, port: e.HTTP_PORT, adminUser: e.ADMIN_USER, adminPassword: e.ADMIN_PASSWORD },
+    http: { host: e.HTTP_HOST, port: e.HTTP_PORT, allowedHosts: e.HTTP_ALLOWED_HOSTS, adminUser: e.ADMIN_USER, adminPassword: e.ADMIN_PASSWORD },
     logLevel: e.LOG_LEVEL,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT,
     productionRulesPath: e.PRODUCTION_RULES,

@@ -1,20 +1,21 @@
-import basicAuth from '@fastify/basic-auth';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { timingSafeEqual } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { isLoopback } from '../config/env.ts';
 import type { Db } from '../db/connection.ts';
 import type { Queues } from '../jobs/queues.ts';
+import { registerOpsGuard } from './ops-guard.ts';
 
 export interface HttpServerDeps {
   host: string;
   port: number;
   adminUser?: string;
   adminPassword?: string;
+  /** Names clients reach the server by (Host header); loopback names are always added for a loopback bind. */
+  allowedHosts?: string[];
   queues: Queues;
   redis: Redis;
   db: Db;
@@ -23,11 +24,15 @@ export interface HttpServerDeps {
   routes?: ((app: FastifyInstance) => void | Promise<void>)[];
 }
 
-const same = (a: string, b: string) => {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-};
+const WILDCARD = new Set(['0.0.0.0', '::', '']);
+
+/** The Host names the server answers to: the configured ones, its own address, and loopback names on loopback. */
+export function allowedHostsFor(host: string, extra: string[] = []): string[] {
+  const names = new Set(extra);
+  if (!WILDCARD.has(host)) names.add(host);
+  if (isLoopback(host) || WILDCARD.has(host)) for (const n of ['localhost', '127.0.0.1', '::1']) names.add(n);
+  return [...names];
+}
 
 /**
  * The ops server: Bull Board at /admin/queues, /healthz, /readyz and the JSON API under /api.
@@ -43,18 +48,12 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
     loggerInstance: deps.log.child({ component: 'http' }, { level: 'warn' }) as unknown as FastifyBaseLogger,
   });
 
-  if (authRequired) {
-    await app.register(basicAuth, {
-      authenticate: { realm: 'order-sync-worker' },
-      validate: async (user, password) => {
-        if (!same(user, deps.adminUser!) || !same(password, deps.adminPassword!)) throw new Error('wrong user or password');
-      },
-    });
-    app.addHook('onRequest', (req, reply, done) => {
-      if (req.url.startsWith('/admin') || req.url.startsWith('/api')) return app.basicAuth(req, reply, done);
-      done();
-    });
-  }
+  await registerOpsGuard(app, {
+    allowedHosts: allowedHostsFor(deps.host, deps.allowedHosts),
+    adminUser: deps.adminUser,
+    adminPassword: deps.adminPassword,
+    log: deps.log.child({ component: 'http' }),
+  });
 
   const board = new FastifyAdapter();
   createBullBoard({

@@ -15,6 +15,7 @@ import { setRateScale } from '../adapters/limiter.ts';
 import { startEmbeddedRedis, type EmbeddedRedis } from './embedded-redis.ts';
 import { createHttpServer } from './http-server.ts';
 import { registerSecret } from './logger.ts';
+import { configSecrets } from '../config/env.ts';
 import type { Worker } from 'bullmq';
 
 export interface WorkerOptions {
@@ -59,8 +60,7 @@ export interface RunningWorker extends WorkerServices {
 /** Wires the whole process together; `stop` undoes it in reverse order. */
 export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
   const { config, log } = options;
-  for (const p of Object.values(config.platforms)) for (const v of Object.values(p)) if (typeof v === 'string') registerSecret(v);
-  registerSecret(config.http.adminPassword);
+  for (const secret of configSecrets(config)) registerSecret(secret);
 
   const cleanups: (() => Promise<void> | void)[] = [];
   const cleanup = async () => {
@@ -131,6 +131,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       host: config.http.host,
       port: config.http.port,
       adminUser: config.http.adminUser,
+      allowedHosts: config.http.allowedHosts,
       adminPassword: config.http.adminPassword,
       queues,
       redis,

@@ -8,7 +8,7 @@ import { adapterFactories } from '../../adapters/registry.ts';
 
 /** The platforms whose adapters exist: the worker polls exactly these in sandbox mode. */
 const PLATFORMS = adapterFactories.map((f) => f.platform);
-import { REDIS_URL, redisPrefix, tempDir } from '../support/env.ts';
+import { freePort, REDIS_URL, redisPrefix, tempDir } from '../support/env.ts';
 
 /**
  * The worker as a user runs it (`node src/main.ts`, sandbox mode), killed with SIGTERM and with
@@ -16,10 +16,13 @@ import { REDIS_URL, redisPrefix, tempDir } from '../support/env.ts';
  */
 const redis = redisPrefix();
 let sandbox: Sandbox;
+/** One port for the three runs: each starts after the one before has exited. */
+let httpPort: number;
 const dir = tempDir('osw-e2e-');
 const dbPath = join(dir.path, 'orders.sqlite');
 
 beforeAll(async () => {
+  httpPort = await freePort();
   sandbox = await startSandbox({ initialOrders: 20, seed: 7, rateScale: 100 });
 });
 afterAll(async () => {
@@ -40,7 +43,7 @@ function startWorkerProcess(): { child: ChildProcess; output: () => string; exit
       REDIS_PREFIX: redis.prefix,
       DATA_DIR: dir.path,
       DATABASE_PATH: dbPath,
-      HTTP_PORT: '0',
+      HTTP_PORT: String(httpPort),
       POLL_INTERVAL: '2s',
       LOG_LEVEL: 'info',
     },

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, parseDuration } from '../../config/env.ts';
+import { ConfigError, isLoopback, loadConfig, parseDuration } from '../../config/env.ts';
 
 const problemsOf = (env: Record<string, string>) => {
   try {
@@ -71,9 +71,28 @@ describe('config', () => {
     expect(problems[0]!.problem).toContain('Shared secret');
   });
 
+  it('decides loopback on the parsed address, not on how the name begins', () => {
+    for (const host of ['127.0.0.1', '127.8.9.10', 'localhost', '::1', '[::1]', '::ffff:127.0.0.1']) expect(isLoopback(host), host).toBe(true);
+    for (const host of ['127.attacker.example', '0.0.0.0', '::', '192.168.1.20', 'localhost.attacker.example', '1270.0.0.1']) expect(isLoopback(host), host).toBe(false);
+    expect(problemsOf({ HTTP_HOST: '127.attacker.example' }).map((p) => p.variable)).toEqual(['HTTP_HOST']);
+  });
+
+  it('refuses settings out of range, each with the fix named', () => {
+    const problems = problemsOf({ POLL_INTERVAL: '99999999999h', HTTP_PORT: '0', SANDBOX_URL: 'file:///etc/passwd', SHUTDOWN_TIMEOUT: '2d' });
+    expect(problems.map((p) => p.variable).sort()).toEqual(['HTTP_PORT', 'POLL_INTERVAL', 'SANDBOX_URL', 'SHUTDOWN_TIMEOUT']);
+    expect(problems.find((p) => p.variable === 'POLL_INTERVAL')!.problem).toMatch(/from 1s to 1d/);
+    expect(problems.find((p) => p.variable === 'SANDBOX_URL')!.problem).toMatch(/http:\/\/ or https:\/\//);
+  });
+
+  it('wants a real password when the ops server leaves loopback', () => {
+    expect(problemsOf({ HTTP_HOST: '0.0.0.0', ADMIN_USER: 'ops', ADMIN_PASSWORD: 'a' }).map((p) => p.variable)).toEqual(['ADMIN_PASSWORD']);
+    expect(problemsOf({ HTTP_HOST: '0.0.0.0', ADMIN_USER: 'operator-one', ADMIN_PASSWORD: 'operator-one' }).map((p) => p.variable)).toEqual(['ADMIN_PASSWORD']);
+    expect(loadConfig({ HTTP_HOST: '127.0.0.1', ADMIN_USER: 'ops', ADMIN_PASSWORD: 'a' }).http.adminPassword).toBe('a'); // loopback: the shop's own call
+  });
+
   it('refuses a non-loopback ops server without admin credentials', () => {
     expect(problemsOf({ HTTP_HOST: '0.0.0.0' }).map((p) => p.variable)).toEqual(['HTTP_HOST']);
-    expect(loadConfig({ HTTP_HOST: '0.0.0.0', ADMIN_USER: 'ops', ADMIN_PASSWORD: 'long-password' }).http.host).toBe('0.0.0.0');
+    expect(loadConfig({ HTTP_HOST: '0.0.0.0', ADMIN_USER: 'ops', ADMIN_PASSWORD: 'long-password-1' }).http.host).toBe('0.0.0.0');
     expect(problemsOf({ ADMIN_USER: 'ops' }).map((p) => p.variable)).toEqual(['ADMIN_PASSWORD']);
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AxiosError, AxiosHeaders } from 'axios';
-import { loadConfig } from '../../config/env.ts';
+import { configSecrets, loadConfig } from '../../config/env.ts';
 import { captureLogger } from '../support/env.ts';
 import { registerSecret } from '../../src/logger.ts';
 
@@ -15,8 +15,7 @@ describe('logging', () => {
       ADMIN_USER: 'ops',
       ADMIN_PASSWORD: 'admin-password-987',
     });
-    for (const v of Object.values(config.platforms.etsy!)) registerSecret(v);
-    registerSecret(config.http.adminPassword);
+    for (const secret of configSecrets(config)) registerSecret(secret);
     const { log, lines } = captureLogger();
 
     const headers = new AxiosHeaders({ Authorization: `Bearer ${config.platforms.etsy!.accessToken}`, 'x-api-key': `${config.platforms.etsy!.clientId}:${config.platforms.etsy!.sharedSecret}` });
@@ -49,5 +48,37 @@ describe('logging', () => {
       expect(out).not.toContain(secret);
     }
     expect(out).toContain('[redacted]');
+  });
+
+  it('scrubs exactly the secrets: ordinary words, seller ids and order numbers survive', () => {
+    const config = loadConfig({
+      EBAY_APP_ID: 'PrintSho-ordersyn-PRD-1a2b3c4d5-6e7f8a9b',
+      EBAY_DEV_ID: '0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d',
+      EBAY_CERT_ID: 'PRD-a1b2c3d4e5f6-7a8b-9c0d-1e2f-3a4b',
+      EBAY_USER_TOKEN: 'v^1.1#i^1#p^3#ebay-user-token-secret',
+      EBAY_REFRESH_TOKEN: 'v^1.1#i^1#r^1#ebay-refresh-secret',
+      AMAZON_SELLER_ID: 'A2SELLERIDVISIBLE',
+      AMAZON_CLIENT_ID: 'amzn1.application-oa2-client.visible',
+      AMAZON_CLIENT_SECRET: 'amzn1.oa2-cs.v1.amazon-client-secret',
+      AMAZON_REFRESH_TOKEN: 'Atzr|amazon-refresh-secret',
+    });
+    for (const secret of configSecrets(config)) registerSecret(secret);
+    const { log, lines } = captureLogger();
+    const headers = new AxiosHeaders({ Authorization: `Bearer ${config.platforms.ebay!.userToken}` });
+    const err = new AxiosError('Request failed with status code 401', 'ERR_BAD_REQUEST', {
+      headers,
+      url: 'https://api.ebay.com/identity/v1/oauth2/token',
+      method: 'post',
+      data: `grant_type=refresh_token&refresh_token=${encodeURIComponent(config.platforms.ebay!.refreshToken!)}`,
+    });
+    log.error({ err, environment: config.platforms.ebay!.environment, seller: config.platforms.ebay!.sellerId }, 'eBay production refresh failed for the default seller');
+    log.info({ order: '112-1000001-2000001', sellerId: config.platforms.amazon!.sellerId }, `Amazon order 112-1000001-2000001 in production for ${config.platforms.amazon!.clientId}`);
+    const out = lines();
+    for (const kept of ['production', 'default', '112-1000001-2000001', 'A2SELLERIDVISIBLE', 'amzn1.application-oa2-client.visible']) {
+      expect(out).toContain(kept);
+    }
+    for (const secret of ['ebay-user-token-secret', 'ebay-refresh-secret', 'PRD-a1b2c3d4e5f6-7a8b-9c0d-1e2f-3a4b', 'amazon-client-secret', 'amazon-refresh-secret']) {
+      expect(out).not.toContain(secret);
+    }
   });
 });

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { loadConfig, type Config } from '../../config/env.ts';
 import type { MarketplaceAdapter } from '../../adapters/types.ts';
 import { startWorker, type WorkerFeature } from '../../src/worker.ts';
-import { REDIS_URL, silentLog, tempDir } from '../support/env.ts';
+import { REDIS_URL, silentLog, tempDir, withEphemeralPort } from '../support/env.ts';
 import type { Logger } from 'pino';
 
 /** Starts the real worker in-process on a temp data dir, a unique Redis prefix and an ephemeral port. */
@@ -14,16 +14,15 @@ export async function startTestWorker(opts: {
   log?: Logger;
 }) {
   const dir = tempDir();
-  const config: Config = loadConfig({
+  const config: Config = withEphemeralPort(loadConfig({
     REDIS_URL,
     DATA_DIR: dir.path,
     DATABASE_PATH: join(dir.path, 'orders.sqlite'),
-    HTTP_PORT: '0',
     POLL_INTERVAL: '1h',
     SHUTDOWN_TIMEOUT: '5s',
     SANDBOX_URL: 'http://127.0.0.1:9',
     ...opts.env,
-  });
+  }));
   const worker = await startWorker({
     config,
     log: opts.log ?? silentLog(),

@@ -5,7 +5,7 @@ import { orders } from '../../db/schema.ts';
 import { getCursor } from '../../db/accounts.ts';
 import { openDatabase, closeDatabase } from '../../db/connection.ts';
 import { FakeAdapter, type FakeRawOrder } from '../support/fake-adapter.ts';
-import { redisPrefix, silentLog, tempDir } from '../support/env.ts';
+import { redisPrefix, silentLog, tempDir, withEphemeralPort } from '../support/env.ts';
 import { startTestWorker } from './support-worker.ts';
 import { loadConfig } from '../../config/env.ts';
 import { startWorker } from '../../src/worker.ts';
@@ -81,7 +81,7 @@ describe('worker', () => {
     const adapter = new FakeAdapter('shop-embedded');
     adapter.orders = [raw('E1', 1)];
     const dir = tempDir();
-    const config = loadConfig({ DATA_DIR: dir.path, HTTP_PORT: '0', SANDBOX_URL: 'http://127.0.0.1:9' });
+    const config = withEphemeralPort(loadConfig({ DATA_DIR: dir.path, SANDBOX_URL: 'http://127.0.0.1:9' }));
     const worker = await startWorker({ config, log: silentLog(), prefix: 'embedded', adapters: () => [adapter] });
     try {
       expect(worker.redisTarget).toEqual({ path: `${dir.path}/redis/redis.sock` });

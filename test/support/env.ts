@@ -1,3 +1,5 @@
+import { createServer, type AddressInfo } from 'node:net';
+import type { Config } from '../../config/env.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,3 +59,15 @@ export function captureLogger(level = 'debug'): { log: Logger; lines: () => stri
 }
 
 export const silentLog = (): Logger => pino({ level: 'silent' });
+
+/** The ops server on an ephemeral port (HTTP_PORT itself takes 1..65535 only). */
+export const withEphemeralPort = (config: Config): Config => ({ ...config, http: { ...config.http, port: 0 } });
+
+/** A TCP port free right now on loopback, for a worker started as a separate process. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
