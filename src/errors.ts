@@ -49,9 +49,14 @@ export class BadPayloadError extends Error {
   }
 }
 
-/** Our own input is wrong (unknown carrier, bad quantity...). Never retried. */
+/** Our own input is wrong (unknown carrier, bad quantity...). Never retried. `field` names the input, when one is to blame. */
 export class ValidationError extends Error {
   override name = 'ValidationError';
+  readonly field?: string;
+  constructor(message: string, field?: string) {
+    super(message);
+    this.field = field;
+  }
 }
 
 /** The marketplace refused an action for good (order cancelled, carrier rejected). Never retried. */

@@ -2,7 +2,7 @@ import { parse } from 'csv-parse/sync';
 import type { Db } from '../../db/connection.ts';
 import type { Shipment } from '../../db/shipments.ts';
 import { errorMessage } from '../../src/errors.ts';
-import { parseItems, recordShipment, type CarrierMapper } from './record.ts';
+import { recordShipment, type CarrierMapper } from './record.ts';
 
 /** Header spellings label tools export, folded to our four fields. */
 const COLUMNS: Record<string, 'order' | 'carrier' | 'tracking' | 'items' | 'date'> = {
@@ -39,7 +39,7 @@ export function importShipmentsCsv(db: Db, text: string, mapCarrier: CarrierMapp
     try {
       let shipment: Shipment | undefined;
       const record = () =>
-        recordShipment(db, { order: r.order ?? '', carrier: r.carrier ?? '', tracking: r.tracking ?? '', items: parseItems(r.items), shippedAt: r.date || undefined, source: 'csv' }, mapCarrier);
+        recordShipment(db, { order: r.order ?? '', carrier: r.carrier ?? '', tracking: r.tracking ?? '', items: r.items || undefined, shippedAt: r.date || undefined, source: 'csv' }, mapCarrier);
       if (opts.dryRun) {
         try {
           db.$client.transaction(() => {

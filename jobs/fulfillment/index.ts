@@ -12,7 +12,7 @@ import { jobIds, type QueueJobs } from '../queues.ts';
 import { importShipmentsCsv } from './csv-import.ts';
 import { orderView } from './order-view.ts';
 import { giveUp, pushShipmentJob } from './push.ts';
-import { parseItems, recordShipment, type CarrierMapper, type ShipmentInput } from './record.ts';
+import { recordShipment, type CarrierMapper, type ShipmentInput } from './record.ts';
 
 /** Carrier mapping from the running adapters (worker) or the built-in mappers (CLI). */
 const liveMapper = (s: Pick<WorkerServices, 'adapters'>): CarrierMapper => (platform, name) => {
@@ -54,20 +54,17 @@ export function createFulfillmentFeature(opts: { retryDelayMs?: number } = {}): 
     routes: (s) => async (root: FastifyInstance) => {
       await root.register(async (app) => {
         app.setErrorHandler((err, _req, reply) => {
-          if (err instanceof ValidationError) return reply.code(err.message.startsWith('unknown order') ? 404 : 400).send({ error: err.message });
+          if (err instanceof ValidationError) return reply.code(err.message.startsWith('unknown order') ? 404 : 400).send({ error: err.message, field: err.field });
           return reply.send(err);
         });
         app.get<{ Params: { id: string } }>('/api/orders/:id', async (req) => orderView(s.db, req.params.id));
-        app.post<{ Params: { id: string }; Body: { carrier?: string; tracking?: string; items?: string | { sku: string; quantity: number }[]; shippedAt?: string; note?: string } }>(
+        app.post<{ Params: { id: string }; Body: unknown }>(
           '/api/orders/:id/shipments',
           async (req, reply) => {
-            const b = req.body ?? {};
-            const items = typeof b.items === 'string' ? parseItems(b.items) : b.items?.map((i) => ({ ref: i.sku, quantity: i.quantity }));
-            const shipment = recordShipment(
-              s.db,
-              { order: req.params.id, carrier: b.carrier ?? '', tracking: b.tracking ?? '', items, shippedAt: b.shippedAt, note: b.note, source: 'api' },
-              liveMapper(s),
-            );
+            const b = req.body;
+            if (!b || typeof b !== 'object' || Array.isArray(b)) throw new ValidationError('body: must be a JSON object { carrier, tracking, items?, shippedAt?, note? }', 'body');
+            if ('order' in b) throw new ValidationError('order: comes from the path, not the body', 'order');
+            const shipment = recordShipment(s.db, { carrier: undefined, tracking: undefined, ...(b as Record<string, unknown>), order: req.params.id, source: 'api' }, liveMapper(s));
             await enqueuePush(s.queues.fulfillment, shipment, opts.retryDelayMs);
             return reply.code(201).send(shipment);
           },
@@ -105,7 +102,7 @@ export function registerShipmentCommands(program: Command): void {
           return;
         }
         if (!order) throw new ValidationError('name the order (our id or the marketplace order number), or use --csv');
-        const input: ShipmentInput = { order, carrier: o.carrier ?? '', tracking: o.tracking ?? '', items: parseItems(o.items), shippedAt: o.date, note: o.note, source: 'cli' };
+        const input: ShipmentInput = { order, carrier: o.carrier, tracking: o.tracking, items: o.items, shippedAt: o.date, note: o.note, source: 'cli' };
         const shipment = recordShipment(ctx.db, input, staticMapper);
         await enqueuePush(ctx.queues.fulfillment, shipment);
         console.log(`recorded shipment ${shipment.id}: ${shipment.carrierCode} ${shipment.trackingNumber}; the worker pushes it to the marketplace`);

@@ -6,29 +6,31 @@ import { recordEvent } from '../../db/events.ts';
 import { orderItems, orders, shipments } from '../../db/schema.ts';
 import { insertShipment, type Shipment } from '../../db/shipments.ts';
 import { ValidationError } from '../../src/errors.ts';
+import { echo } from '../../src/input.ts';
+import { parseShipmentRequest } from './shipment-input.ts';
 
+/** What a caller hands over: raw input from the API, the CLI or a CSV row, validated here once. */
 export interface ShipmentInput {
   /** Our order id, or the marketplace's order number. */
-  order: string;
-  carrier: string;
-  tracking: string;
-  /** "SKU:qty" or "lineId:qty"; none: everything not yet shipped. */
-  items?: { ref: string; quantity: number }[];
-  shippedAt?: string;
-  note?: string;
+  order: unknown;
+  carrier: unknown;
+  tracking: unknown;
+  /** [{ sku, quantity }] or "SKU:qty,..." (SKU or line id); none: everything not yet shipped. */
+  items?: unknown;
+  shippedAt?: unknown;
+  note?: unknown;
   source: 'cli' | 'api' | 'csv';
 }
 
 export type CarrierMapper = (platform: Platform, name: string) => { code: string; name?: string };
 
-/** "3DP-A:2,STICKER:1" -> items; a bad entry is a ValidationError naming it. */
-export function parseItems(text: string | undefined): ShipmentInput['items'] {
-  if (!text?.trim()) return undefined;
-  return text.split(',').map((part) => {
-    const m = /^\s*(.+?)\s*(?::\s*(\d+))?\s*$/.exec(part);
-    if (!m || (m[2] !== undefined && Number(m[2]) < 1)) throw new ValidationError(`item "${part.trim()}" is not SKU:quantity (for example 3DP-PLANTER-S:2)`);
-    return { ref: m[1]!, quantity: m[2] === undefined ? 1 : Number(m[2]) };
-  });
+/**
+ * What earlier rows of the same import claimed, for a dry run whose rows are rolled back: their
+ * quantities still count against what is open, and their tracking numbers are duplicates.
+ */
+export interface ImportClaims {
+  quantities: Map<number, number>;
+  trackings: Set<string>;
 }
 
 export function findOrder(db: Db, ref: string) {
@@ -46,33 +48,55 @@ export function findOrder(db: Db, ref: string) {
 }
 
 const TRACKING = /^[A-Z0-9][A-Z0-9-]{4,39}$/;
+/** Upper case without spaces; 5-40 letters, digits or dashes, of which at least 5 letters or digits (eBay sends only those). */
 export function normalizeTracking(tracking: string): string {
   const t = tracking.replace(/\s+/g, '').toUpperCase();
-  if (!t) throw new ValidationError('tracking number is empty');
-  if (!TRACKING.test(t)) throw new ValidationError(`tracking number "${tracking}" is malformed: 5-40 letters, digits or dashes`);
+  if (!t) throw new ValidationError('tracking: must not be empty', 'tracking');
+  if (!TRACKING.test(t) || t.replace(/-/g, '').length < 5) {
+    throw new ValidationError(`tracking: "${echo(tracking, 60)}" is malformed: 5-40 letters, digits or dashes, at least 5 of them letters or digits`, 'tracking');
+  }
   return t;
+}
+
+/** A ship date is real between the purchase (a day of slack for time zones) and tomorrow. */
+function shipDate(input: string | undefined, purchasedAt: string, now = Date.now()): Date {
+  const at = input ? new Date(input) : new Date(now);
+  const earliest = Date.parse(purchasedAt) - 86_400_000;
+  const latest = now + 86_400_000;
+  if (at.getTime() < earliest || at.getTime() > latest) {
+    throw new ValidationError(`shippedAt: ${at.toISOString()} is not between the purchase (${purchasedAt.slice(0, 10)}) and tomorrow`, 'shippedAt');
+  }
+  return at;
 }
 
 /**
  * Validates and records a shipment: the intent the fulfillment job then pushes. Nothing is
  * written unless every check passes; the caller enqueues the push after this returns.
  */
-export function recordShipment(db: Db, input: ShipmentInput, mapCarrier: CarrierMapper): Shipment {
+export function recordShipment(db: Db, raw: ShipmentInput, mapCarrier: CarrierMapper, claims?: ImportClaims): Shipment {
+  const { source: _source, ...request } = raw;
+  const input = parseShipmentRequest(request);
   return db.$client.transaction(() => {
     const order = findOrder(db, input.order);
     const ref = `${order.platform} order ${order.externalId}`;
     if (order.status === 'cancelled') throw new ValidationError(`${ref} is cancelled; nothing can be shipped`);
     const tracking = normalizeTracking(input.tracking);
-    if (!input.carrier?.trim()) throw new ValidationError('carrier is empty');
-    const carrier = mapCarrier(order.platform, input.carrier.trim());
+    let carrier: { code: string; name?: string };
+    try {
+      carrier = mapCarrier(order.platform, input.carrier);
+    } catch (err) {
+      throw err instanceof ValidationError ? new ValidationError(`carrier: ${err.message}`, 'carrier') : err;
+    }
+    const shippedAt = shipDate(input.shippedAt, order.purchasedAt);
 
     const recorded = db.select().from(shipments).where(eq(shipments.orderId, order.id)).all();
     const duplicate = recorded.find((s) => s.trackingNumber === tracking);
-    if (duplicate) throw new ValidationError(`tracking ${tracking} is already recorded for ${ref} (shipment ${duplicate.id}, ${duplicate.state})`);
+    if (duplicate) throw new ValidationError(`tracking ${tracking} is already recorded for ${ref} (shipment ${duplicate.id}, ${duplicate.state})`, 'tracking');
+    if (claims?.trackings.has(`${order.id}|${tracking}`)) throw new ValidationError(`tracking ${tracking} for ${ref} is already on an earlier row`, 'tracking');
 
     const items = db.select().from(orderItems).where(eq(orderItems.orderId, order.id)).all();
     // Quantities already on their way: pushed (in quantity_shipped) or recorded but not yet pushed.
-    const pending = new Map<number, number>();
+    const pending = new Map<number, number>(claims?.quantities);
     for (const s of recorded) {
       if (s.state === 'pushed' || s.state === 'failed') continue;
       for (const l of s.lines) pending.set(l.orderItemId, (pending.get(l.orderItemId) ?? 0) + l.quantity);
@@ -82,44 +106,46 @@ export function recordShipment(db: Db, input: ShipmentInput, mapCarrier: Carrier
     let lines: Shipment['lines'];
     if (!input.items?.length) {
       lines = items.filter((i) => open(i) > 0).map((i) => ({ orderItemId: i.id, externalLineId: i.externalLineId, quantity: open(i) }));
-      if (lines.length === 0) throw new ValidationError(`${ref} is already shipped (or every item is on a recorded shipment)`);
+      if (lines.length === 0) throw new ValidationError(`${ref} is already shipped (or every item is on a recorded shipment)`, 'items');
     } else {
-      lines = input.items.map(({ ref: itemRef, quantity }) => {
+      lines = input.items.map(({ sku: itemRef, quantity }, index) => {
         const matches = items.filter((i) => i.sku === itemRef || i.externalLineId === itemRef);
         const item = matches.find((i) => open(i) >= quantity) ?? matches[0];
-        if (!item) throw new ValidationError(`item "${itemRef}" is not in ${ref} (it has ${items.map((i) => i.sku).join(', ')})`);
+        if (!item) throw new ValidationError(`items[${index}].sku: "${echo(itemRef)}" is not in ${ref} (it has ${items.map((i) => i.sku).join(', ')})`, `items[${index}].sku`);
         if (quantity > open(item)) {
-          throw new ValidationError(`${quantity} x ${item.sku} is more than the ${Math.max(0, open(item))} not yet shipped on ${ref}`);
+          throw new ValidationError(`items[${index}].quantity: ${quantity} x ${item.sku} is more than the ${Math.max(0, open(item))} not yet shipped on ${ref}`, `items[${index}].quantity`);
         }
         return { orderItemId: item.id, externalLineId: item.externalLineId, quantity };
       });
       const seen = new Set<number>();
       for (const l of lines) {
-        if (seen.has(l.orderItemId)) throw new ValidationError(`item ${l.externalLineId} is listed twice`);
+        if (seen.has(l.orderItemId)) throw new ValidationError(`items: ${l.externalLineId} is listed twice`, 'items');
         seen.add(l.orderItemId);
       }
     }
 
-    const shippedAt = input.shippedAt ? new Date(input.shippedAt) : new Date();
-    if (Number.isNaN(shippedAt.getTime())) throw new ValidationError(`ship date "${input.shippedAt}" is not a date (use 2026-11-25 or an ISO time)`);
     const shipment = insertShipment(db, {
       id: randomUUID(),
       orderId: order.id,
-      carrier: input.carrier.trim(),
+      carrier: input.carrier,
       carrierCode: carrier.code,
       trackingNumber: tracking,
       shippedAt: shippedAt.toISOString(),
       lines,
-      noteToBuyer: input.note ?? null,
-      source: input.source,
+      noteToBuyer: input.note?.trim() || null,
+      source: raw.source,
     });
     recordEvent(db, {
       type: 'shipment.recorded',
       accountId: order.accountId,
       orderId: order.id,
       shipmentId: shipment.id,
-      message: `${input.source}: ${carrier.code} ${tracking} for ${ref} (${lines.map((l) => `${l.externalLineId} x${l.quantity}`).join(', ')})`,
+      message: `${raw.source}: ${carrier.code} ${tracking} for ${ref} (${lines.map((l) => `${l.externalLineId} x${l.quantity}`).join(', ')})`,
     });
+    if (claims) {
+      claims.trackings.add(`${order.id}|${tracking}`);
+      for (const l of lines) claims.quantities.set(l.orderItemId, (claims.quantities.get(l.orderItemId) ?? 0) + l.quantity);
+    }
     return shipment;
   })();
 }

@@ -88,7 +88,7 @@ describe('shipments', () => {
     await until(async () => (await view('O2')).shipments[0]?.pushState === 'pushed', 'partial push');
     expect((await view('O2')).status).toBe('partially_shipped');
     const over = await api('/api/orders/O2/shipments', { carrier: 'ups', tracking: '1Z0000000000000003', items: '3DP-PLANTER-S:2' });
-    expect(((await over.json()) as { error: string }).error).toBe('2 x 3DP-PLANTER-S is more than the 1 not yet shipped on etsy order O2');
+    expect(((await over.json()) as { error: string }).error).toBe('items[0].quantity: 2 x 3DP-PLANTER-S is more than the 1 not yet shipped on etsy order O2');
     await api('/api/orders/O2/shipments', { carrier: 'ups', tracking: '1Z0000000000000004' });
     await until(async () => (await view('O2')).status === 'shipped', 'final push');
     const lines = market.uploads.filter((u) => u.orderExternalId === 'O2').map((u) => u.lines);
@@ -126,13 +126,13 @@ describe('shipments', () => {
       } 
     };
     expect(attempt({ order: 'NOPE-1' })).toBe('unknown order "NOPE-1": no order has that id or marketplace order number');
-    expect(attempt({ items: [{ ref: 'NOT-IN-ORDER', quantity: 1 }] })).toBe('item "NOT-IN-ORDER" is not in etsy order O5 (it has 3DP-PLANTER-S, STICKER-PACK)');
-    expect(attempt({ items: [{ ref: 'STICKER-PACK', quantity: 2 }] })).toBe('2 x STICKER-PACK is more than the 1 not yet shipped on etsy order O5');
-    expect(attempt({ carrier: 'Pigeon Post' })).toBe('unknown carrier "Pigeon Post"');
-    expect(attempt({ tracking: '   ' })).toBe('tracking number is empty');
-    expect(attempt({ tracking: 'abc' })).toBe('tracking number "abc" is malformed: 5-40 letters, digits or dashes');
+    expect(attempt({ items: [{ sku: 'NOT-IN-ORDER', quantity: 1 }] })).toBe('items[0].sku: "NOT-IN-ORDER" is not in etsy order O5 (it has 3DP-PLANTER-S, STICKER-PACK)');
+    expect(attempt({ items: [{ sku: 'STICKER-PACK', quantity: 2 }] })).toBe('items[0].quantity: 2 x STICKER-PACK is more than the 1 not yet shipped on etsy order O5');
+    expect(attempt({ carrier: 'Pigeon Post' })).toBe('carrier: unknown carrier "Pigeon Post"');
+    expect(attempt({ tracking: '   ' })).toBe('tracking: must not be empty');
+    expect(attempt({ tracking: 'abc' })).toBe('tracking: "abc" is malformed: 5-40 letters, digits or dashes, at least 5 of them letters or digits');
     expect(attempt({ tracking: '94001/00' })).toMatch(/malformed/);
-    expect(attempt({ shippedAt: 'yesterday-ish' })).toMatch(/ship date "yesterday-ish" is not a date/);
+    expect(attempt({ shippedAt: 'yesterday-ish' })).toBe('shippedAt: must be a date (2026-11-25) or an ISO time');
     expect(attempt({ order: 'O1' })).toBe('etsy order O1 is already shipped (or every item is on a recorded shipment)');
     expect(attempt({ order: 'O1', tracking: '9400 1000 0000 0000 001' })).toMatch(/^tracking 9400100000000000001 is already recorded for etsy order O1/);
     expect(attempt({})).toBe('accepted');
@@ -155,7 +155,7 @@ describe('shipments', () => {
     const real = importShipmentsCsv(t.worker.db, csv, mapper);
     expect(real.map((r) => `${r.row}:${r.ok ? 'ok' : r.error}`)).toEqual([
       '2:ok',
-      '3:unknown carrier "Pigeon Post"',
+      '3:carrier: unknown carrier "Pigeon Post"',
       '4:ok',
       '5:unknown order "NOPE": no order has that id or marketplace order number',
     ]);
@@ -178,7 +178,7 @@ describe('shipments', () => {
       encoding: 'utf8',
     });
     expect(bad.status).toBe(1);
-    expect(bad.stderr).toBe('ordersync: tracking number "x" is malformed: 5-40 letters, digits or dashes\n');
+    expect(bad.stderr).toBe('ordersync: tracking: "x" is malformed: 5-40 letters, digits or dashes, at least 5 of them letters or digits\n');
   });
 });
 
