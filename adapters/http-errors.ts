@@ -1,4 +1,4 @@
-import { AuthError, PermanentRemoteError, RateLimitedError, TransientError } from '../src/errors.ts';
+import { AuthError, PermanentRemoteError, PermissionDeniedError, RateLimitedError, TransientError } from '../src/errors.ts';
 
 /** Retry-After in seconds or an HTTP date -> milliseconds (at least `fallbackMs` when absent). */
 export function retryAfterMs(value: string | undefined | null, fallbackMs: number, now = Date.now()): number {
@@ -34,7 +34,7 @@ export function classifyHttpFailure(platform: string, operation: string, f: Http
     return new RateLimitedError(`${what} was rate limited (429)${detail}`, retryAfterMs(header('retry-after'), 2_000), { cause });
   }
   if (f.status === 401) return new AuthError(platform, `${what} refused the credentials (401)${detail}`, { cause });
-  if (f.status === 403) return new AuthError(platform, `${what} is not permitted for this account (403)${detail}`, { cause });
+  if (f.status === 403) return new PermissionDeniedError(platform, `${what} is not permitted for this account (403)${detail}`, { cause });
   if (f.status !== undefined && (f.status >= 500 || f.status === 408)) {
     return new TransientError(`${what} failed with ${f.status}${detail}`, { cause });
   }

@@ -48,10 +48,14 @@ function statements(client: Database.Database) {
       item: client.prepare<Record<string, unknown>, { id: number; external_line_id: string }>(
         `INSERT INTO order_items (${ITEM_COLUMNS.join(', ')}) VALUES (${params(ITEM_COLUMNS)})
          ON CONFLICT (order_id, external_line_id) DO UPDATE SET
-           ${ITEM_COLUMNS.filter((c) => c !== 'order_id' && c !== 'external_line_id' && c !== 'quantity_shipped')
+           ${ITEM_COLUMNS.filter((c) => c !== 'order_id' && c !== 'external_line_id' && c !== 'quantity_shipped' && c !== 'personalization')
              .map((c) => `${c} = excluded.${c}`)
              .join(', ')},
            quantity_shipped = max(order_items.quantity_shipped, excluded.quantity_shipped),
+           -- A newer copy whose customization file could not be read yet keeps the text read before.
+           personalization = CASE
+             WHEN excluded.personalization IS NULL AND json_extract(excluded.extra, '$.customizationPending') IS NOT NULL THEN order_items.personalization
+             ELSE excluded.personalization END,
            updated_at = ${NOW}
          RETURNING id, external_line_id`,
       ),
@@ -75,21 +79,30 @@ const cache = new WeakMap<Database.Database, Statements>();
 
 const json = (v: unknown) => (v === undefined || v === null ? null : JSON.stringify(v));
 
+const STATUS_RANK: Record<string, number> = { pending: 0, unshipped: 1, partially_shipped: 2, shipped: 3, cancelled: 4 };
+const PAYMENT_RANK: Record<string, number> = { unknown: 0, pending: 0, failed: 1, paid: 2, partially_refunded: 3, refunded: 4 };
+
+/** True when a copy moves the order on (placed -> paid -> shipped, or -> cancelled), never back. */
+function movesForward(status: string, payment: string, nextStatus: string, nextPayment: string): boolean {
+  const s = (STATUS_RANK[nextStatus] ?? 0) - (STATUS_RANK[status] ?? 0);
+  return s > 0 || (s === 0 && (PAYMENT_RANK[nextPayment] ?? 0) > (PAYMENT_RANK[payment] ?? 0));
+}
+
 /**
  * Inserts or updates one normalized order and its items. Call inside a transaction.
  * A copy older than the stored one changes nothing: a late or repeated page never regresses an
  * order, and re-polling the same page is a no-op. A copy as old as the stored one counts only when
- * its status differs: Etsy's times have one-second resolution, so a receipt cancelled in the same
- * second as the copy we stored carries the same time, and the copy read later is the newer one.
+ * it moves the order forward: Etsy's times have one-second resolution, so a receipt cancelled in the
+ * same second as the copy we stored carries the same time; a same-second copy that would move it
+ * back (a re-read of an order we shipped a moment ago, a stale copy of a cancelled one) is ignored.
  */
 export function upsertOrder(db: Db, order: Order, raw: unknown, opts: { sameVersionIsNewer?: boolean } = {}): UpsertResult {
   const st = statements(db.$client);
   const existing = st.find.get(order.platform, order.accountId, order.externalId);
   const stored = existing ? Date.parse(existing.remote_updated_at) : undefined;
   const incoming = Date.parse(order.updatedAt);
-  // `sameVersionIsNewer`: a re-read of the same version that knows more (a customization file read since).
   const sameSecondChange =
-    stored === incoming && (opts.sameVersionIsNewer || existing!.status !== order.status || existing!.payment_status !== order.paymentStatus);
+    stored === incoming && (opts.sameVersionIsNewer || movesForward(existing!.status, existing!.payment_status, order.status, order.paymentStatus));
   if (existing && stored! >= incoming && !sameSecondChange) {
     return { orderId: existing.id, change: 'unchanged', previousStatus: existing.status, status: existing.status, items: [] };
   }

@@ -1,6 +1,6 @@
-import { desc, eq, inArray, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from './connection.ts';
-import { shipments } from './schema.ts';
+import { orders, shipments } from './schema.ts';
 
 export type Shipment = typeof shipments.$inferSelect;
 export type NewShipment = typeof shipments.$inferInsert;
@@ -17,9 +17,17 @@ export function shipmentsOfOrder(db: Db, orderId: number): Shipment[] {
   return db.select().from(shipments).where(eq(shipments.orderId, orderId)).orderBy(desc(shipments.createdAt)).all();
 }
 
-/** Shipments whose push is not finished: the fulfillment feature re-enqueues them at start. */
-export function unfinishedShipments(db: Db): Shipment[] {
-  return db.select().from(shipments).where(inArray(shipments.state, ['pending', 'pushing'])).all();
+/** Shipments whose push is not finished (of one account, when named): the fulfillment feature re-enqueues them. */
+export function unfinishedShipments(db: Db, accountId?: string): Shipment[] {
+  const open = inArray(shipments.state, ['pending', 'pushing']);
+  if (!accountId) return db.select().from(shipments).where(open).all();
+  return db
+    .select({ shipment: shipments })
+    .from(shipments)
+    .innerJoin(orders, eq(orders.id, shipments.orderId))
+    .where(and(open, eq(orders.accountId, accountId)))
+    .all()
+    .map((r) => r.shipment);
 }
 
 export function updateShipment(db: Db, id: string, patch: Partial<NewShipment>): void {

@@ -11,6 +11,7 @@ export interface PollWorkerDeps {
   db: Db;
   adapters: MarketplaceAdapter[];
   intake?: OrderIntake;
+  onAccountHealthy?: (accountId: string) => Promise<void>;
   log: Logger;
   connection: ConnectionOptions;
   prefix: string;
@@ -33,7 +34,10 @@ export function createPollWorker(deps: PollWorkerDeps) {
       if (running.has(key)) return { skipped: 'a poll of this account is already running' };
       running.add(key);
       try {
-        return await pollAccount({ db: deps.db, adapter, intake: deps.intake, log: deps.log.child({ accountId, stream }) }, stream);
+        return await pollAccount(
+          { db: deps.db, adapter, intake: deps.intake, onAccountHealthy: deps.onAccountHealthy, log: deps.log.child({ accountId, stream }) },
+          stream,
+        );
       } catch (err) {
         throw toJobError(err);
       } finally {

@@ -40,6 +40,8 @@ export interface PollDeps {
   adapter: MarketplaceAdapter;
   intake?: OrderIntake;
   log: Logger;
+  /** Called when an account that was unhealthy polls successfully again (held shipments go out). */
+  onAccountHealthy?: (accountId: string) => Promise<void>;
 }
 
 /**
@@ -121,14 +123,16 @@ export async function pollAccount(deps: PollDeps, stream = 'orders'): Promise<Po
     throw err;
   }
 
-  timed(() => {
+  const recovered = timed(() => {
     const account = getAccount(db, accountId);
     if (account && !account.healthy) {
       markAccountHealth(db, accountId, true, null);
       recordEvent(db, { type: 'account.healthy', accountId, message: 'poll succeeded again' });
     }
     markPolled(db, accountId);
+    return account !== undefined && !account.healthy;
   });
+  if (recovered) await deps.onAccountHealthy?.(accountId);
   summary.dbMs = Math.round(summary.dbMs * 100) / 100;
   if (stream !== 'orders' && summary.inserted + summary.updated > 0) {
     // A re-read stream only finds what the regular poll missed: count it so the overlap can be tuned.

@@ -31,6 +31,14 @@ export class AuthError extends Error {
 }
 
 /**
+ * The marketplace accepted the credentials but does not let this account do the action (403): the
+ * shop's role or scope is missing. Not a broken login: the account stays healthy.
+ */
+export class PermissionDeniedError extends AuthError {
+  override name = 'PermissionDeniedError';
+}
+
+/**
  * The marketplace refused the app's own configuration (Etsy's API key or shared secret), not the
  * shop's token: no refresh can help, nothing is retried, no manual step is asked of anyone; the
  * account is unhealthy until the setting named in the message is fixed.

@@ -48,6 +48,8 @@ export interface WorkerFeature {
   workers?: (s: WorkerServices) => Worker[];
   routes?: (s: WorkerServices) => (app: FastifyInstance) => void | Promise<void>;
   start?: (s: WorkerServices) => Promise<void>;
+  /** An account that was unhealthy polled successfully again. */
+  accountHealthy?: (s: WorkerServices, accountId: string) => Promise<void>;
 }
 
 export interface RunningWorker extends WorkerServices {
@@ -117,7 +119,10 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
 
     const workerConnection = createRedis(redisTarget, { connectionName: 'osw-workers' }, onRedisError('workers'));
     cleanups.push(() => void workerConnection.disconnect());
-    const pollWorker = createPollWorker({ db, adapters, intake, log: log.child({ component: 'poll' }), connection: workerConnection, prefix });
+    const onAccountHealthy = async (accountId: string) => {
+      for (const f of features) await f.accountHealthy?.(services, accountId);
+    };
+    const pollWorker = createPollWorker({ db, adapters, intake, onAccountHealthy, log: log.child({ component: 'poll' }), connection: workerConnection, prefix });
     const workers: Worker[] = [pollWorker, ...features.flatMap((f) => f.workers?.(services) ?? [])];
     for (const w of workers) w.on('error', (err) => log.error({ err, queue: w.name }, 'worker error'));
     pollWorker.on('failed', (job, err) => log.warn({ job: job?.name, err }, 'poll failed'));

@@ -1,4 +1,4 @@
-import { AuthError, ConfigurationError, ManualActionRequired, PermanentRemoteError, TransientError } from '../../src/errors.ts';
+import { ManualActionRequired, PermanentRemoteError, PermissionDeniedError, TransientError } from '../../src/errors.ts';
 import { sameEnum } from '../wire-values.ts';
 import type { ShipmentPush, ShipmentPushResult } from '../types.ts';
 import type { EtsyClient } from './client.ts';
@@ -38,7 +38,7 @@ export async function pushEtsyShipment(client: EtsyClient, shopId: string, s: Sh
     // Etsy withdrew tracking upload from new personal API keys in several countries, and a token
     // without transactions_w cannot upload either: a person must type it into Etsy. A refused API key
     // or shared secret (ConfigurationError) is the app's setting to fix, never a to-do for the shop.
-    if (err instanceof AuthError && !(err instanceof ConfigurationError) && /\(403\)/.test(err.message)) {
+    if (err instanceof PermissionDeniedError) {
       throw new ManualActionRequired(
         `enter tracking ${s.trackingNumber} (${carrierCode}) for receipt ${s.orderExternalId} in Etsy`,
         `Etsy does not let this app upload tracking (${err.message})`,

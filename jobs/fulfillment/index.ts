@@ -11,7 +11,7 @@ import type { WorkerFeature, WorkerServices } from '../../src/worker.ts';
 import { jobIds, type QueueJobs } from '../queues.ts';
 import { importShipmentsCsv } from './csv-import.ts';
 import { orderView } from './order-view.ts';
-import { giveUp, pushShipmentJob } from './push.ts';
+import { giveUp, pushShipmentJob, WAITING_FOR_ACCOUNT } from './push.ts';
 import { recordShipment, type CarrierMapper, type ShipmentInput } from './record.ts';
 
 /** Carrier mapping from the running adapters (worker) or the built-in mappers (CLI). */
@@ -26,6 +26,13 @@ export async function enqueuePush(queue: Queue<QueueJobs['fulfillment'], unknown
     jobId: jobIds.fulfillment(s.id),
     ...(retryDelayMs !== undefined ? { backoff: { type: 'exponential', delay: retryDelayMs, jitter: 0.5 } } : {}),
   });
+}
+
+/** Enqueues a shipment's push, replacing a job that failed before (ids are per shipment). */
+async function requeue(queue: Queue<QueueJobs['fulfillment'], unknown, string>, s: Shipment, retryDelayMs?: number) {
+  const stale = await queue.getJob(jobIds.fulfillment(s.id));
+  if (stale && (await stale.isFailed())) await stale.remove();
+  await enqueuePush(queue, s, retryDelayMs);
 }
 
 export function createFulfillmentFeature(opts: { retryDelayMs?: number } = {}): WorkerFeature {
@@ -45,10 +52,12 @@ export function createFulfillmentFeature(opts: { retryDelayMs?: number } = {}): 
     // Crash recovery: a recorded shipment whose job never reached Redis is enqueued again, and one whose
     // job failed while its account was refused (it stays pending) gets a fresh job.
     start: async (s) => {
-      for (const shipment of unfinishedShipments(s.db)) {
-        const stale = await s.queues.fulfillment.getJob(jobIds.fulfillment(shipment.id));
-        if (stale && (await stale.isFailed())) await stale.remove();
-        await enqueuePush(s.queues.fulfillment, shipment, opts.retryDelayMs);
+      for (const shipment of unfinishedShipments(s.db)) await requeue(s.queues.fulfillment, shipment, opts.retryDelayMs);
+    },
+    // The account works again: its shipments held back while it was refused go out now.
+    accountHealthy: async (s, accountId) => {
+      for (const shipment of unfinishedShipments(s.db, accountId)) {
+        if (shipment.state === 'pending' && shipment.error?.startsWith(WAITING_FOR_ACCOUNT)) await requeue(s.queues.fulfillment, shipment, opts.retryDelayMs);
       }
     },
     routes: (s) => async (root: FastifyInstance) => {

@@ -6,8 +6,11 @@ import type { Db } from '../../db/connection.ts';
 import { recordEvent } from '../../db/events.ts';
 import { orderItems, orders } from '../../db/schema.ts';
 import { getShipment, updateShipment, type Shipment } from '../../db/shipments.ts';
-import { AuthError, errorMessage, isRetryable, ManualActionRequired, toJobError } from '../../src/errors.ts';
+import { AuthError, errorMessage, isRetryable, ManualActionRequired, PermissionDeniedError, toJobError } from '../../src/errors.ts';
 import { markLinesShipped } from '../production/store.ts';
+
+/** The error prefix of a shipment held back because its account's credentials were refused. */
+export const WAITING_FOR_ACCOUNT = 'waiting for the account: ';
 
 export interface PushDeps {
   db: Db;
@@ -72,11 +75,12 @@ export async function pushShipmentJob(deps: PushDeps, shipmentId: string) {
       updateShipment(db, s.id, { error: errorMessage(err) });
       throw err;
     }
-    if (err instanceof AuthError) {
+    if (err instanceof AuthError && !(err instanceof PermissionDeniedError)) {
       // The account's token or the app's own settings were refused: not this shipment's fault, and no
-      // retry can fix it. It waits as pending and is pushed when the worker starts with working settings.
+      // retry can fix it. It waits as pending and is pushed once the account works again (the next
+      // successful poll, or a restart with fixed settings). A permission refusal is the shipment's failure.
       const reason = errorMessage(err);
-      updateShipment(db, s.id, { state: 'pending', error: `waiting for the account: ${reason}` });
+      updateShipment(db, s.id, { state: 'pending', error: `${WAITING_FOR_ACCOUNT}${reason}` });
       markAccountHealth(db, order.accountId, false, reason);
       recordEvent(db, { type: 'account.unhealthy', accountId: order.accountId, shipmentId: s.id, message: reason });
       log.error({ shipmentId: s.id, order: order.externalId, reason }, 'ALERT: account refused; shipment waits for working credentials');

@@ -80,6 +80,28 @@ describe('poll pipeline', () => {
     expect(store.db.select().from(orders).get()!.status).toBe('cancelled');
   });
 
+  it('a copy with the same marketplace time applies only when it moves the order forward', async () => {
+    const again = async (o: FakeRawOrder) => {
+      store.db.$client.prepare('delete from sync_cursors').run();
+      adapter.orders = [o];
+      await pollAccount({ db: store.db, adapter, log: silentLog() });
+      return store.db.select().from(orders).get()!;
+    };
+    // Cancelled within the second of the copy we stored (Etsy's times are whole seconds): applied.
+    expect((await again(order('A', 5, { paid: false, status: 'pending' }))).status).toBe('pending');
+    expect((await again(order('A', 5))).status).toBe('unshipped'); // paid in the same second
+    expect((await again(order('A', 5, { status: 'cancelled' }))).status).toBe('cancelled');
+    // A stale same-second copy never undoes the cancellation...
+    expect((await again(order('A', 5))).status).toBe('cancelled');
+    // ...and a same-second re-read never undoes a shipment we recorded ourselves.
+    await again(order('B', 7));
+    store.db.$client.prepare("update orders set status = 'shipped' where external_id = 'B'").run();
+    store.db.$client.prepare('delete from sync_cursors').run();
+    adapter.orders = [order('B', 7)];
+    await pollAccount({ db: store.db, adapter, log: silentLog() });
+    expect(store.db.select().from(orders).all().find((o) => o.externalId === 'B')!.status).toBe('shipped');
+  });
+
   it('quarantines a malformed order with its reason while its page-mates land', async () => {
     adapter.orders = [order('A', 1), { ...order('B', 2), lines: undefined as never }, order('C', 3)];
     const s = await pollAccount({ db: store.db, adapter, log: silentLog() });

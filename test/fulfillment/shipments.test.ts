@@ -10,7 +10,7 @@ import { createFulfillmentFeature } from '../../jobs/fulfillment/index.ts';
 import { importShipmentsCsv } from '../../jobs/fulfillment/csv-import.ts';
 import { recordShipment, type ShipmentInput } from '../../jobs/fulfillment/record.ts';
 import { startSandbox } from '../../sandbox/server.ts';
-import { PermanentRemoteError, TransientError } from '../../src/errors.ts';
+import { ConfigurationError, PermanentRemoteError, TransientError } from '../../src/errors.ts';
 import { FakeAdapter, type FakeRawOrder } from '../support/fake-adapter.ts';
 import { REDIS_URL, redisPrefix, silentLog } from '../support/env.ts';
 import { startTestWorker } from '../foundation/support-worker.ts';
@@ -18,9 +18,13 @@ import { startTestWorker } from '../foundation/support-worker.ts';
 /** A marketplace that keeps the tracking it received and can fail the way real ones do. */
 class Marketplace extends FakeAdapter {
   uploads: ShipmentPush[] = [];
-  failNext?: 'after-send' | 'refuse';
+  failNext?: 'after-send' | 'refuse' | 'credentials';
   override async pushShipment(s: ShipmentPush): Promise<ShipmentPushResult> {
     if (s.retry && this.uploads.some((u) => u.trackingNumber === s.trackingNumber)) return { alreadyPresent: true };
+    if (this.failNext === 'credentials') {
+      this.failNext = undefined;
+      throw new ConfigurationError('etsy', "Etsy refused the app's API key (403: Shared secret is required in x-api-key header.); set ETSY_SHARED_SECRET");
+    }
     if (this.failNext === 'refuse') {
       this.failNext = undefined;
       throw new PermanentRemoteError('etsy createReceiptShipment was refused (409): Receipt is canceled');
@@ -111,6 +115,19 @@ describe('shipments', () => {
     expect(v.status).toBe('unshipped');
     const job = await t.worker.queues.fulfillment.getJob(`shipment__${t.worker.db.select().from(shipments).all().find((s) => s.trackingNumber === 'JD0000000000000004')!.id}`);
     expect(await job!.getState()).toBe('failed'); // Bull Board shows it
+  });
+
+  it('a shipment refused for the account waits, and goes out once the account polls healthy again', async () => {
+    market.failNext = 'credentials';
+    await api('/api/orders/X1/shipments', { carrier: 'usps', tracking: '9400100000000000991' });
+    await until(async () => (await view('X1')).shipments[0]?.error?.startsWith('waiting for the account') === true, 'held');
+    expect((await view('X1')).shipments[0]!.pushState).toBe('pending');
+    expect(uploadsOf('9400100000000000991')).toBe(0);
+    // The next successful poll finds the account healthy again: the held shipment is pushed.
+    const recovered = (id: string) => createFulfillmentFeature().accountHealthy!(t.worker, id);
+    await pollAccount({ db: t.worker.db, adapter: market, log: silentLog(), onAccountHealthy: recovered });
+    await until(async () => (await view('X1')).shipments[0]?.pushState === 'pushed', 'pushed after recovery');
+    expect(uploadsOf('9400100000000000991')).toBe(1);
   });
 
   it('refuses bad input with a specific message and writes nothing', () => {
