@@ -150,7 +150,11 @@ export function amazonOrderToOrder(raw: AmazonRawOrder, sellerId: string): Order
   const flags = [
     flag,
     status !== 'cancelled' && o.orderItems.some((i) => i?.cancellation?.cancellationRequest) ? 'cancel_requested' : undefined,
-    items.some((i) => i.extra?.customizationPending) ? CUSTOMIZATION_PENDING : undefined,
+    // Only work still to be made waits for its text; a cancelled, shipped or Amazon-fulfilled order
+    // (or an unpaid one, re-read when it is paid) needs no re-read.
+    (status === 'unshipped' || status === 'partially_shipped') && o.fulfillment?.fulfilledBy !== 'AMAZON' && items.some((i) => i.extra?.customizationPending)
+      ? CUSTOMIZATION_PENDING
+      : undefined,
     o.fulfillment?.fulfilledBy != null && wireEnum(o.fulfillment.fulfilledBy, FULFILLED_BY, 'fulfillment.fulfilledBy') ? 'fulfilled_by_amazon' : undefined,
   ].filter((f): f is string => !!f);
 

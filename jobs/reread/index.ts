@@ -24,13 +24,25 @@ function incompleteOrders(db: Db): Incomplete[] {
     .all();
 }
 
-async function enqueue(queues: Queues, list: Incomplete[], delayMs: number) {
+interface RetryPlan {
+  firstDelayMs: number;
+  /** Overrides of the queue's defaults (tests). */
+  backoffMs?: number;
+  attempts?: number;
+}
+
+async function enqueue(queues: Queues, list: Incomplete[], plan: RetryPlan) {
   if (list.length === 0) return;
   await queues.reread.addBulk(
     list.map((o) => ({
       name: `reread ${o.accountId} ${o.externalId}`,
       data: { accountId: o.accountId, orderExternalId: o.externalId },
-      opts: { jobId: jobIds.reread(o.accountId, o.externalId, o.remoteUpdatedAt), delay: delayMs },
+      opts: {
+        jobId: jobIds.reread(o.accountId, o.externalId, o.remoteUpdatedAt),
+        delay: plan.firstDelayMs,
+        ...(plan.backoffMs !== undefined ? { backoff: { type: 'exponential', delay: plan.backoffMs } } : {}),
+        ...(plan.attempts !== undefined ? { attempts: plan.attempts } : {}),
+      },
     })),
   );
 }
@@ -40,9 +52,9 @@ async function enqueue(queues: Queues, list: Incomplete[], delayMs: number) {
  * leaves the order stored and visible, its personalized lines held out of production; this job
  * reads the order again with backoff until the file is read, and the held work is released.
  */
-export function createRereadFeature(opts: { firstDelayMs?: number } = {}): WorkerFeature {
+export function createRereadFeature(opts: Partial<RetryPlan> = {}): WorkerFeature {
   // The first try waits a little: a download host that just failed rarely recovers within a second.
-  const firstDelayMs = opts.firstDelayMs ?? 30_000;
+  const plan: RetryPlan = { ...opts, firstDelayMs: opts.firstDelayMs ?? 30_000 };
   return {
     name: 'reread',
     intake: (s) => {
@@ -56,7 +68,7 @@ export function createRereadFeature(opts: { firstDelayMs?: number } = {}): Worke
         async flush() {
           const list = found;
           found = [];
-          await enqueue(s.queues, list, firstDelayMs);
+          await enqueue(s.queues, list, plan);
         },
       };
     },
@@ -77,7 +89,7 @@ export function createRereadFeature(opts: { firstDelayMs?: number } = {}): Worke
       return [worker];
     },
     // Crash recovery: an incomplete order whose job never reached Redis gets one (ids are per version).
-    start: async (s) => enqueue(s.queues, incompleteOrders(s.db), firstDelayMs),
+    start: async (s) => enqueue(s.queues, incompleteOrders(s.db), plan),
   };
 }
 

@@ -144,4 +144,60 @@ describe('Amazon Custom: a failed download never hides the order', () => {
       await s.dispose();
     }
   });
+
+  describe('through BullMQ (the running worker)', () => {
+    async function running(name: string, reread: ReturnType<typeof createRereadFeature>) {
+      let adapter: ReturnType<typeof createAmazonAdapter> | undefined;
+      const t = await startTestWorker({
+        prefix: `${redis.prefix}-${name}`,
+        adapters: ({ db }) => [(adapter = createAmazonAdapter({ db, log: silentLog(), credentials, now: () => NOW, retry: { retries: 0, minTimeoutMs: 1, maxTimeoutMs: 2 } }))],
+        features: [productionFeature, reread],
+      });
+      return { t, adapter: adapter!, poll: () => pollAccount({ db: t.worker.db, adapter: adapter!, intake: t.worker.intake, log: silentLog() }) };
+    }
+    const until = async (ok: () => boolean | Promise<boolean>, what: string) => {
+      for (let i = 0; i < 200; i++) {
+        if (await ok()) return;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      throw new Error(`timed out: ${what}`);
+    };
+
+    it('retries with backoff until the file is read, then the held job is released', async () => {
+      const { t, poll } = await running('bullmq-ok', createRereadFeature({ firstDelayMs: 0, backoffMs: 50 }));
+      try {
+        mockSearch();
+        nock(CUSTOM_URL.origin).get(CUSTOM_URL.pathname).reply(503, '<Error><Code>SlowDown</Code></Error>'); // the poll's download
+        const getOrder = nock(SP_API).get(`${SEARCH_PATH}/${customOrder().orderId}`).query(true).times(2).reply(200, { order: customOrder() });
+        nock(CUSTOM_URL.origin).get(CUSTOM_URL.pathname).reply(500, '<Error><Code>InternalError</Code></Error>'); // first re-read
+        nock(CUSTOM_URL.origin).get(CUSTOM_URL.pathname).reply(200, customizationZip(), { 'content-type': 'application/zip' }); // second
+        await poll();
+        const item = () => t.worker.db.select().from(orderItems).all().find((i) => i.externalLineId === '41234567890123')!;
+        await until(() => item().personalization !== null, 'the text from the second re-read');
+        expect(item().personalization).toBe('Zoë & Léo 🎉\nEst. 2024 — «merci»');
+        expect(getOrder.isDone()).toBe(true);
+        const [job] = await t.worker.queues.reread.getJobs(['completed']);
+        expect(job!.attemptsMade).toBe(2);
+        await until(async () => (await t.worker.queues.production.getJobs(['prioritized', 'waiting'])).length === 2, 'the released print job');
+      } finally {
+        await t.dispose();
+      }
+    });
+
+    it('out of attempts: an alert event, the line stays held', async () => {
+      const { t, poll } = await running('bullmq-give-up', createRereadFeature({ firstDelayMs: 0, backoffMs: 20, attempts: 2 }));
+      try {
+        mockSearch();
+        nock(SP_API).get(`${SEARCH_PATH}/${customOrder().orderId}`).query(true).times(2).reply(200, { order: customOrder() });
+        nock(CUSTOM_URL.origin).get(CUSTOM_URL.pathname).times(3).reply(403, EXPIRED);
+        await poll();
+        await until(() => listEvents(t.worker.db, { type: 'order.incomplete' }).length === 1, 'the alert');
+        expect(listEvents(t.worker.db, { type: 'order.incomplete' })[0]!.message).toMatch(/gave up re-reading after 2 attempts.*stay held/);
+        const held = t.worker.db.select().from(productionItems).all().find((r) => r.flags?.includes(AWAITING_CUSTOMIZATION));
+        expect(held).toMatchObject({ state: 'queued', enqueuedAt: null });
+      } finally {
+        await t.dispose();
+      }
+    });
+  });
 });

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { loadConfig, type Config } from '../../config/env.ts';
 import type { MarketplaceAdapter } from '../../adapters/types.ts';
+import type { Db } from '../../db/connection.ts';
 import { startWorker, type WorkerFeature } from '../../src/worker.ts';
 import { REDIS_URL, silentLog, tempDir, withEphemeralPort } from '../support/env.ts';
 import type { Logger } from 'pino';
@@ -8,7 +9,8 @@ import type { Logger } from 'pino';
 /** Starts the real worker in-process on a temp data dir, a unique Redis prefix and an ephemeral port. */
 export async function startTestWorker(opts: {
   prefix: string;
-  adapters: MarketplaceAdapter[];
+  /** Adapters, or a factory given the worker's database (real adapters keep tokens there). */
+  adapters: MarketplaceAdapter[] | ((ctx: { db: Db }) => MarketplaceAdapter[]);
   env?: Record<string, string>;
   features?: WorkerFeature[];
   log?: Logger;
@@ -27,7 +29,7 @@ export async function startTestWorker(opts: {
     config,
     log: opts.log ?? silentLog(),
     prefix: opts.prefix,
-    adapters: () => opts.adapters,
+    adapters: (ctx) => (typeof opts.adapters === 'function' ? opts.adapters(ctx) : opts.adapters),
     features: opts.features,
   });
   return {
