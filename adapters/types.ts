@@ -60,8 +60,12 @@ export interface Order {
   updatedAt: string;
   shipBy?: string;
   currency: string;
+  /** What the buyer paid, the marketplace's own figure. */
   totalMinor: number;
+  /** The items before any discount (price x quantity, summed), on every platform. */
   subtotalMinor?: number;
+  /** Discounts and coupons taken off items and shipping, as a positive amount. */
+  discountMinor?: number;
   shippingMinor?: number;
   taxMinor?: number;
   buyerName?: string;

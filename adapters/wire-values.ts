@@ -39,6 +39,9 @@ export function unescapeHtml(value: string | null | undefined): string | undefin
   return value.includes('&') ? decodeHTMLStrict(value) : value;
 }
 
+/** A text field as sent (no escaping to undo): trimmed, and undefined when blank. */
+export const plainText = (value: string | null | undefined): string | undefined => (typeof value === 'string' ? value.trim() || undefined : undefined);
+
 /** A display text field: unescaped, trimmed, and undefined when blank. */
 export const displayText = (value: string | null | undefined): string | undefined => unescapeHtml(value)?.trim() || undefined;
 

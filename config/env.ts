@@ -62,7 +62,10 @@ export const envSchema = z.object({
   ),
   EBAY_SELLER_ID: z.preprocess((v) => emptyToUndefined(v) ?? 'default', z.string().regex(/^[\w.-]{1,64}$/, 'letters, digits, dot, dash or underscore')),
   // Etsy
-  ETSY_CLIENT_ID: optionalString,
+  ETSY_CLIENT_ID: z.preprocess(
+    emptyToUndefined,
+    z.string().regex(/^[^:\s]+$/, 'is the keystring alone: put the part after the colon in ETSY_SHARED_SECRET').optional(),
+  ),
   ETSY_SHARED_SECRET: optionalString,
   ETSY_ACCESS_TOKEN: optionalString,
   ETSY_SHOP_ID: z.preprocess(emptyToUndefined, z.string().regex(/^\d+$/, 'must be the numeric shop id').optional()),

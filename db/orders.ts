@@ -19,7 +19,7 @@ export interface UpsertResult {
 const NOW = `strftime('%Y-%m-%dT%H:%M:%fZ','now')`;
 const ORDER_COLUMNS = [
   'platform', 'account_id', 'external_id', 'status', 'payment_status', 'purchased_at', 'remote_updated_at', 'ship_by',
-  'currency', 'total_minor', 'subtotal_minor', 'shipping_minor', 'tax_minor', 'buyer_name', 'buyer_email',
+  'currency', 'total_minor', 'subtotal_minor', 'discount_minor', 'shipping_minor', 'tax_minor', 'buyer_name', 'buyer_email',
   'buyer_username', 'buyer_username_kind', 'shipping_address', 'address_unavailable', 'gift_message', 'buyer_note', 'flags',
 ] as const;
 const ITEM_COLUMNS = [
@@ -119,6 +119,7 @@ export function upsertOrder(db: Db, order: Order, raw: unknown, opts: { sameVers
     currency: order.currency,
     total_minor: order.totalMinor,
     subtotal_minor: order.subtotalMinor ?? null,
+    discount_minor: order.discountMinor ?? null,
     shipping_minor: order.shippingMinor ?? null,
     tax_minor: order.taxMinor ?? null,
     buyer_name: order.buyerName ?? null,

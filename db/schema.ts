@@ -51,6 +51,8 @@ export const orders = sqliteTable(
     currency: text('currency').notNull(),
     totalMinor: integer('total_minor').notNull(),
     subtotalMinor: integer('subtotal_minor'),
+    /** Discounts and coupons, positive (subtotal - discount + shipping + tax ~ total). */
+    discountMinor: integer('discount_minor'),
     shippingMinor: integer('shipping_minor'),
     taxMinor: integer('tax_minor'),
     buyerName: text('buyer_name'),

@@ -1,6 +1,6 @@
 import { accountId } from '../../db/accounts.ts';
 import { BadPayloadError } from '../../src/errors.ts';
-import { compactAddress, isoDateTime, wireEnum } from '../wire-values.ts';
+import { compactAddress, isoDateTime, plainText, wireEnum } from '../wire-values.ts';
 import { decimalToMinor } from '../../src/money.ts';
 import { CUSTOMIZATION_PENDING, type Address, type Order, type OrderItem, type OrderStatus, type PaymentStatus } from '../types.ts';
 import type { AmazonCustomization, AmazonMoney, AmazonOrder, AmazonOrderItem, AmazonRawOrder, FulfillmentStatus } from './wire.ts';
@@ -98,7 +98,7 @@ function toItem(item: AmazonOrderItem, index: number, shipped: boolean, currency
     externalLineId: item.orderItemId,
     sku: sku || `AMAZON-${p.asin ?? item.orderItemId}`,
     skuFallback: sku ? undefined : `no seller SKU on the line: ASIN ${p.asin ?? '?'}`,
-    title: p.title ?? '(untitled listing)',
+    title: plainText(p.title) ?? '(untitled listing)',
     quantity: item.quantityOrdered,
     quantityShipped: item.fulfillment?.quantityFulfilled ?? (shipped ? item.quantityOrdered : 0),
     unitPriceMinor: unitPrice ? money(unitPrice, currency, `${field}.product.price.unitPrice`) : 0,
@@ -172,8 +172,8 @@ export function amazonOrderToOrder(raw: AmazonRawOrder, sellerId: string): Order
     subtotalMinor: breakdown(o, 'ITEM', currency) ?? itemsTotal,
     shippingMinor: breakdown(o, 'SHIPPING', currency),
     taxMinor: breakdown(o, 'TAX', currency),
-    buyerName: o.buyer?.buyerName || undefined,
-    buyerEmail: o.buyer?.buyerEmail || undefined,
+    buyerName: plainText(o.buyer?.buyerName),
+    buyerEmail: plainText(o.buyer?.buyerEmail),
     shippingAddress,
     addressUnavailable: !shippingAddress,
     giftMessage: gifts.length ? gifts.join('\n') : undefined,

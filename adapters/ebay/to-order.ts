@@ -1,6 +1,6 @@
 import { accountId } from '../../db/accounts.ts';
 import { BadPayloadError } from '../../src/errors.ts';
-import { compactAddress, isoDateTime, wireEnum } from '../wire-values.ts';
+import { compactAddress, isoDateTime, plainText, wireEnum } from '../wire-values.ts';
 import { decimalToMinor } from '../../src/money.ts';
 import type { Order, OrderItem, OrderStatus, PaymentStatus } from '../types.ts';
 import type { EbayAmount, EbayLineItem, EbayOrder } from './wire.ts';
@@ -70,7 +70,7 @@ function toItem(l: EbayLineItem, index: number, currency: string): OrderItem {
     externalLineId: l.lineItemId,
     sku: sku || `EBAY-${legacy}`,
     skuFallback: sku ? undefined : `no SKU on the listing: legacy item ${l.legacyItemId ?? '?'}${l.legacyVariationId ? `, variation ${l.legacyVariationId}` : ''}`,
-    title: l.title?.trim() || '(untitled listing)',
+    title: plainText(l.title) ?? '(untitled listing)',
     quantity,
     quantityShipped:
       l.lineItemFulfillmentStatus != null && wireEnum(l.lineItemFulfillmentStatus, LINE_FULFILLMENT, `${field}.lineItemFulfillmentStatus`) ? quantity : 0,
@@ -150,16 +150,20 @@ export function ebayOrderToOrder(o: EbayOrder, sellerId: string, opts: EbayNorma
     currency,
     totalMinor: money(p.total, currency, 'pricingSummary.total'),
     subtotalMinor: optionalMoney(p.priceSubtotal, currency, 'pricingSummary.priceSubtotal'),
+    // eBay sends discounts negative ("-13.24"), on the items and on delivery.
+    discountMinor:
+      -((optionalMoney(p.priceDiscount, currency, 'pricingSummary.priceDiscount') ?? 0) + (optionalMoney(p.deliveryDiscount, currency, 'pricingSummary.deliveryDiscount') ?? 0)) ||
+      undefined,
     shippingMinor: optionalMoney(p.deliveryCost, currency, 'pricingSummary.deliveryCost'),
     taxMinor: optionalMoney(p.tax, currency, 'pricingSummary.tax'),
-    buyerName: shipTo?.fullName || undefined,
-    buyerEmail: shipTo?.email || undefined,
+    buyerName: plainText(shipTo?.fullName),
+    buyerEmail: plainText(shipTo?.email),
     buyerUsername: o.buyer?.username || undefined,
     buyerUsernameKind: o.buyer?.username ? usernameKind(o, opts) : undefined,
     shippingAddress: address,
     addressUnavailable: !address,
     giftMessage: items.map((i) => i.extra?.giftMessage).find((m): m is string => typeof m === 'string'),
-    buyerNote: o.buyerCheckoutNotes || undefined,
+    buyerNote: plainText(o.buyerCheckoutNotes),
     flags: flags.length ? flags : undefined,
     items,
   };

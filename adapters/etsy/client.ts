@@ -39,7 +39,11 @@ interface TokenResponse {
  * permission refusal also names the key ("This API key is not permitted to add tracking...") and must
  * not match.
  */
-const API_KEY_REFUSAL = /shared secret|x-api-key|invalid api ?key|api ?key (?:is )?(?:invalid|missing|required|not found|not valid)|api ?key format/i;
+const API_KEY_REFUSAL =
+  /shared secret|x-api-key|invalid api ?key|api ?key (?:is )?(?:invalid|missing|required|not found|not valid|inactive|revoked|suspended|disabled|expired)|api ?key format|(?:inactive|revoked|suspended|disabled|expired) api ?key/i;
+
+/** True when a 403 body refuses the app's key or shared secret rather than a permission. */
+export const isApiKeyRefusal = (detail: string) => API_KEY_REFUSAL.test(detail);
 
 /**
  * Etsy Open API v3 over axios: `x-api-key: keystring:shared_secret` on every call (required since
@@ -121,7 +125,7 @@ export class EtsyClient {
     if (!(err instanceof AxiosError)) return err as Error;
     const data = err.response?.data as { error?: string; error_description?: string } | undefined;
     const detail = data?.error_description ?? data?.error ?? (typeof data === 'string' ? data : undefined);
-    if (err.response?.status === 403 && detail && API_KEY_REFUSAL.test(detail)) {
+    if (err.response?.status === 403 && detail && isApiKeyRefusal(detail)) {
       return new ConfigurationError(
         'etsy',
         `Etsy refused the app's API key on ${operation} (403: ${detail}). Set ETSY_CLIENT_ID to the app's keystring and ETSY_SHARED_SECRET to its shared secret, both on the app's page in Etsy's developer portal ("Your Apps"), then restart`,

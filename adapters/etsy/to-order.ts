@@ -2,7 +2,7 @@ import { accountId } from '../../db/accounts.ts';
 import { BadPayloadError } from '../../src/errors.ts';
 import { fractionToMinor } from '../../src/money.ts';
 import type { Order, OrderItem, OrderStatus, PaymentStatus } from '../types.ts';
-import { compactAddress, displayText, unescapeHtml, wireEnum } from '../wire-values.ts';
+import { compactAddress, displayText, plainText, unescapeHtml, wireEnum } from '../wire-values.ts';
 import type { EtsyMoney, EtsyReceipt, EtsyTransaction } from './wire.ts';
 
 /**
@@ -61,13 +61,14 @@ function toItem(t: EtsyTransaction, index: number, currency: string, receiptShip
   const answers: { name: string; text: string }[] = [];
   const variations: Record<string, string> = {};
   for (const v of t.variations ?? []) {
-    const name = displayText(v?.formatted_name);
-    if (!name) continue;
+    if (!v) continue;
     // What the buyer typed, unescaped (Etsy sends "Mom&#39;s"), with only the edges trimmed: it gets printed.
     const text = unescapeHtml(v.formatted_value)?.trim() ?? '';
-    if (v.property_id === PERSONALIZATION_PROPERTY_ID || PERSONALIZATION.test(name)) {
-      if (text) answers.push({ name, text });
-    } else variations[name] = text;
+    const name = displayText(v.formatted_name);
+    if (v.property_id === PERSONALIZATION_PROPERTY_ID || (name && PERSONALIZATION.test(name))) {
+      // A seller may leave a question unnamed: the answer still gets printed.
+      if (text) answers.push({ name: name ?? 'Personalization', text });
+    } else if (name) variations[name] = text;
   }
   // One answer verbatim; several as "question: answer" lines (as Amazon Custom's several texts are).
   const personalization = answers.length === 1 ? answers[0]!.text : answers.length ? answers.map((a) => `${a.name}: ${a.text}`).join('\n') : undefined;
@@ -124,11 +125,13 @@ export function etsyReceiptToOrder(r: EtsyReceipt, shopId: string): Order {
     shipBy: shipDates.length ? new Date(Math.min(...shipDates) * 1000).toISOString() : undefined,
     currency,
     totalMinor: money(r.grandtotal, 'grandtotal'),
-    subtotalMinor: r.subtotal ? money(r.subtotal, 'subtotal') : undefined,
+    // Before the discount, as on every platform: Etsy's own `subtotal` is after it.
+    subtotalMinor: r.total_price ? money(r.total_price, 'total_price') : r.subtotal ? money(r.subtotal, 'subtotal') : undefined,
+    discountMinor: r.discount_amt ? money(r.discount_amt, 'discount_amt') || undefined : undefined,
     shippingMinor: r.total_shipping_cost ? money(r.total_shipping_cost, 'total_shipping_cost') : undefined,
     taxMinor: r.total_tax_cost ? money(r.total_tax_cost, 'total_tax_cost') : undefined,
     buyerName: displayText(r.name),
-    buyerEmail: r.buyer_email?.trim() || undefined,
+    buyerEmail: plainText(r.buyer_email),
     shippingAddress: address,
     addressUnavailable: !hasAddress,
     giftMessage: r.is_gift ? displayText(r.gift_message) : undefined,

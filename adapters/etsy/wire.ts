@@ -62,7 +62,12 @@ export interface EtsyReceipt {
   created_timestamp: number;
   updated_timestamp: number;
   grandtotal: EtsyMoney;
+  /** Etsy's subtotal is after the discount: total_price minus discount_amt. */
   subtotal?: EtsyMoney;
+  /** The items before the discount. */
+  total_price?: EtsyMoney;
+  /** Coupons and sales taken off, positive. */
+  discount_amt?: EtsyMoney;
   total_shipping_cost?: EtsyMoney;
   total_tax_cost?: EtsyMoney;
   shipments: EtsyShipment[];

@@ -138,8 +138,14 @@ describe('eBay adapter (nock replay through ebay-api)', () => {
     const affected = adapter({ credentials: { ...credentials, usUsernamesReplaced: true } });
     expect(affected.normalize(withCountry('US'))).toMatchObject({ buyerUsernameKind: 'user_id' });
     expect(affected.normalize(withCountry('DE'))).toMatchObject({ buyerUsernameKind: 'username' });
-    const shipTo = sign!.fulfillmentStartInstructions![0]!.shippingStep!.shipTo!.contactAddress!.countryCode;
-    expect(affected.normalize(withCountry(undefined))).toMatchObject({ buyerUsernameKind: shipTo === 'US' ? 'user_id' : 'username' });
+    // No tax country: the ship-to country decides; none at all counts as U.S. (never claim a name that may be an id).
+    const shipToCountry = (countryCode: string | undefined) => ({
+      ...withCountry(undefined),
+      fulfillmentStartInstructions: [{ shippingStep: { shipTo: { fullName: 'X', contactAddress: { addressLine1: '1 Main St', countryCode } } } }],
+    });
+    expect(affected.normalize(shipToCountry('GB'))).toMatchObject({ buyerUsernameKind: 'username' });
+    expect(affected.normalize(shipToCountry('US'))).toMatchObject({ buyerUsernameKind: 'user_id' });
+    expect(affected.normalize(shipToCountry(undefined))).toMatchObject({ buyerUsernameKind: 'user_id' });
   });
 
   it('normalizes money, address, buyer, ship-by, variation aspects, personalization and the SKU fallback', () => {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { isApiKeyRefusal } from '../../adapters/etsy/client.ts';
 import { createEtsyAdapter } from '../../adapters/etsy/index.ts';
 import type { EtsyReceipt, EtsyReceiptList } from '../../adapters/etsy/wire.ts';
 import { UnrecoverableError } from 'bullmq';
@@ -103,6 +104,24 @@ describe('Etsy adapter (nock replay)', () => {
     }
   });
 
+  it.each([
+    // Recorded 403 bodies (test/fixtures/etsy/real/README.md) and likely variants: the app's key.
+    ['Shared secret is required in x-api-key header.', true],
+    ["Invalid API key: should be in the format 'keystring:shared_secret'.", true],
+    ['API key not found or not active, or incorrect shared secret for API key.', true],
+    ['API key not found or not active', true],
+    ['Invalid API key', true],
+    ['This API key is inactive', true],
+    ['Revoked API key', true],
+    // Permission refusals: the shop's scope or country, to be done by hand, never a configuration error.
+    ['This API key is not permitted to add tracking information to receipts in this country.', false],
+    ['You do not have permission to view this receipt', false],
+    ['Insufficient scope: transactions_w', false],
+    ['No user was provided as part of the bearer token.', false],
+  ])('tells a refused API key from a permission refusal: %j', (body, isKey) => {
+    expect(isApiKeyRefusal(body)).toBe(isKey);
+  });
+
   it('quarantines a receipt whose status Etsy has not defined, naming the field, instead of guessing', () => {
     for (const status of ['Refunded', 'cancelled', '', undefined]) {
       const err = (() => {
@@ -117,18 +136,21 @@ describe('Etsy adapter (nock replay)', () => {
     }
   });
 
-  it('refuses the poll as a configuration error when Etsy wants the shared secret, without retrying', async () => {
+  it.each([['Shared secret is required in x-api-key header.'], ["Invalid API key: should be in the format 'keystring:shared_secret'."]])(
+    'refuses the poll as a configuration error on %j, without retrying',
+    async (body) => {
     const list = nock(API)
       .get(`/v3/application/shops/${SHOP}/receipts`)
       .query(true)
       .times(5)
-      .reply(403, { error: 'Shared secret is required in x-api-key header.' });
+      .reply(403, { error: body });
     const err = await pollAccount({ db: store.db, adapter: adapter(), log: silentLog() }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConfigurationError);
     expect((err as Error).message).toContain('ETSY_SHARED_SECRET');
     expect(list.pendingMocks()).toHaveLength(1); // one of the five answers was used: no retry
-    expect(getAccount(store.db, 'etsy:1000001')).toMatchObject({ healthy: false, healthReason: expect.stringContaining('Shared secret is required') });
-  });
+    expect(getAccount(store.db, 'etsy:1000001')).toMatchObject({ healthy: false, healthReason: expect.stringContaining(body) });
+    },
+  );
 
   it('reads personalization by property 54, several seller-named questions included, unescaped once', () => {
     const r = page1.results[0]!;
@@ -139,10 +161,34 @@ describe('Etsy adapter (nock replay)', () => {
     // The 2026 tools: several answers, named by the seller, one an upload (a URL).
     const several = a.normalize(withVariations(variation(54, 'Name on the sign', 'Zoë &amp; Léo'), variation(54, 'Your logo', 'https://i.etsystatic.com/x/logo.png'), variation(200, 'Color', 'Blue')));
     expect(several.items[0]).toMatchObject({ personalization: 'Name on the sign: Zoë & Léo\nYour logo: https://i.etsystatic.com/x/logo.png', variations: { Color: 'Blue' } });
+    // An unnamed question's answer is kept too.
+    expect(a.normalize(withVariations(variation(54, '', 'Noah'), variation(54, 'Year', '2026'))).items[0]!.personalization).toBe('Personalization: Noah\nYear: 2026');
     // One answer is the text itself, whatever the seller called the question.
     expect(a.normalize(withVariations(variation(54, 'Engraving', 'Mom&#39;s &quot;best&quot; mug'))).items[0]!.personalization).toBe(`Mom's "best" mug`);
     // Decoded once: what the buyer typed as "&quot;" stays "&quot;".
     expect(a.normalize(withVariations(variation(54, 'Personalization', 'Tom &amp;quot;T&amp;quot;'))).items[0]!.personalization).toBe('Tom &quot;T&quot;');
+  });
+
+  it('a receipt marked shipped on the site without a shipment is shipped, every line with it', () => {
+    const r = page1.results[0]!;
+    const byHand = { ...r, status: 'Completed', is_paid: true, is_shipped: true, shipments: [], transactions: r.transactions.map((t) => ({ ...t, shipped_timestamp: null })) } as EtsyReceipt;
+    const o = adapter().normalize(byHand);
+    expect(o.status).toBe('shipped');
+    expect(o.items.map((i) => i.quantityShipped)).toEqual(r.transactions.map((t) => t.quantity));
+  });
+
+  it('decodes the buyer name, address, note and gift message once, as shown and printed', () => {
+    const r = page1.results[0]!;
+    const o = adapter().normalize({
+      ...r,
+      name: 'Zo&#235; O&#39;Brien',
+      first_line: '10 rue de l&#39;&Eacute;glise',
+      message_from_buyer: 'Please add &quot;Happy 30th&quot; &amp; wrap it',
+      is_gift: true,
+      gift_message: 'For Mom &lt;3',
+    } as EtsyReceipt);
+    expect(o).toMatchObject({ buyerName: "Zoë O'Brien", buyerNote: 'Please add "Happy 30th" & wrap it', giftMessage: 'For Mom <3' });
+    expect(o.shippingAddress).toMatchObject({ name: "Zoë O'Brien", line1: "10 rue de l'Église" });
   });
 
   it('falls back to listing and product ids when a listing has no SKU, and says so', () => {

@@ -80,6 +80,12 @@ describe('Etsy fixtures and sandbox follow the official definition', () => {
     }
   });
 
+  it('the validator takes live casing of the receipt status only, and still refuses unknown values', () => {
+    const receipt = JSON.parse(readFileSync(new URL('../fixtures/etsy/receipt-shipped.json', import.meta.url), 'utf8')) as Record<string, unknown>;
+    for (const status of ['Completed', 'completed', 'FULLY REFUNDED']) assertMatchesSchema(SPEC, 'components/schemas/ShopReceipt', { ...receipt, status });
+    expect(() => assertMatchesSchema(SPEC, 'components/schemas/ShopReceipt', { ...receipt, status: 'Shipped' })).toThrow(/status/);
+  });
+
   it('sandbox enforces keystring:shared_secret with the 403 bodies Etsy sends', async () => {
     const receipts = (key?: string) =>
       fetch(`${sandbox.url}/v3/application/shops/1000001/receipts?limit=1`, {

@@ -69,6 +69,9 @@ describe('config', () => {
     expect(problems.map((p) => p.variable)).toEqual(['ETSY_SHARED_SECRET']);
     expect(problems[0]!.problem).toContain('Your Apps');
     expect(problems[0]!.problem).toContain('Shared secret');
+    // A pasted "keystring:secret" would be sent as keystring:secret:secret and refused.
+    const pasted = problemsOf({ ETSY_CLIENT_ID: 'key:secret', ETSY_SHARED_SECRET: 'secret', ETSY_ACCESS_TOKEN: 'tok123456', ETSY_SHOP_ID: '123' });
+    expect(pasted.map((p) => [p.variable, p.problem])).toEqual([['ETSY_CLIENT_ID', 'is the keystring alone: put the part after the colon in ETSY_SHARED_SECRET']]);
   });
 
   it('decides loopback on the parsed address, not on how the name begins', () => {

@@ -32,6 +32,7 @@ function project(o: Order, expected: Expected) {
     currency: o.currency,
     totalMinor: o.totalMinor,
     subtotalMinor: o.subtotalMinor ?? null,
+    discountMinor: o.discountMinor ?? null,
     shippingMinor: o.shippingMinor ?? null,
     taxMinor: o.taxMinor ?? null,
     shipBy: o.shipBy ?? null,
