@@ -34,8 +34,11 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown, what 
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
-  const field = issue.path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join('') || what;
-  throw new ValidationError(`${field}: ${issue.message}`, field);
+  // An unknown key is named as the field itself.
+  const path = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]!] : issue.path;
+  const field = path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join('') || what;
+  const message = issue.code === 'unrecognized_keys' ? 'is not a field this request takes' : issue.message;
+  throw new ValidationError(`${echo(field, 60)}: ${message}`, field);
 }
 
 /** Text from input, for a message or a terminal: control characters shown as \u escapes, length bounded. */

@@ -6,6 +6,7 @@ import { ValidationError } from '../../src/errors.ts';
 import type { WorkerFeature, WorkerServices } from '../../src/worker.ts';
 import { createProductionIntake } from './intake.ts';
 import { markFailed, markPacked, markPrinted, productionView, reprint, takeNext, type LifecycleDeps } from './lifecycle.ts';
+import { parseFailedRequest, parseProductionId, parseTakeRequest } from './production-input.ts';
 import { markLinesShipped } from './store.ts';
 
 export { markLinesShipped };
@@ -35,28 +36,30 @@ function productionRoutes(s: WorkerServices) {
   return async (root: FastifyInstance) => {
     await root.register(async (app) => {
     app.setErrorHandler((err, _req, reply) => {
-      if (err instanceof ValidationError) return reply.code(400).send({ error: err.message });
+      if (err instanceof ValidationError) return reply.code(400).send({ error: err.message, field: err.field });
       return reply.send(err);
     });
     app.get('/api/production', async () => productionView(s.db, rules));
-    app.post<{ Body: { group?: string; by?: string } | undefined }>('/api/production/take', async (req, reply) => {
-      const job = await takeNext(deps, { group: req.body?.group, by: req.body?.by });
+    // Every input is validated before anything touches BullMQ or SQLite.
+    app.post<{ Body: unknown }>('/api/production/take', async (req, reply) => {
+      const job = await takeNext(deps, parseTakeRequest(req.body));
       return job ?? reply.code(204).send();
     });
     app.post<{ Params: { id: string } }>('/api/production/:id/printed', async (req) => {
-      await markPrinted(deps, Number(req.params.id));
+      await markPrinted(deps, parseProductionId(req.params.id));
       return { ok: true };
     });
-    app.post<{ Params: { id: string }; Body: { reason?: string } | undefined }>('/api/production/:id/failed', async (req) => {
-      await markFailed(deps, Number(req.params.id), req.body?.reason ?? 'print failed');
+    app.post<{ Params: { id: string }; Body: unknown }>('/api/production/:id/failed', async (req) => {
+      const id = parseProductionId(req.params.id);
+      await markFailed(deps, id, parseFailedRequest(req.body).reason?.trim() || 'print failed');
       return { ok: true };
     });
     app.post<{ Params: { id: string } }>('/api/production/:id/reprint', async (req) => {
-      await reprint(deps, Number(req.params.id));
+      await reprint(deps, parseProductionId(req.params.id));
       return { ok: true };
     });
     app.post<{ Params: { id: string } }>('/api/production/:id/packed', async (req) => {
-      markPacked(s.db, Number(req.params.id));
+      markPacked(s.db, parseProductionId(req.params.id));
       return { ok: true };
     });
     });
@@ -117,7 +120,7 @@ export function registerProductionCommands(program: Command): void {
     .option('--by <name>', 'printer or operator name')
     .action((o: { group?: string; by?: string }) =>
       withContext(async (ctx) => {
-        const job = await takeNext(lifecycleDeps(ctx), o);
+        const job = await takeNext(lifecycleDeps(ctx), parseTakeRequest({ ...o }));
         if (!job) return console.log(`nothing to print${o.group ? ` for group ${o.group}` : ''}`);
         console.log(`printing #${job.productionItemId}: ${job.name} x${job.data.quantity}`);
         if (job.data.profile) console.log(`  ${JSON.stringify(job.data.profile)}`);
@@ -131,12 +134,12 @@ export function registerProductionCommands(program: Command): void {
       .option('--reason <text>', 'why (for failed)')
       .action((id: string, o: { reason?: string }) =>
         withContext(async (ctx) => {
-          await fn(lifecycleDeps(ctx), Number(id), o);
+          await fn(lifecycleDeps(ctx), parseProductionId(id), parseFailedRequest({ ...o }));
           console.log(`#${id}: ${name}`);
         }),
       );
   simple('printed', 'mark a printing job printed', (d, id) => markPrinted(d, id));
-  simple('failed', 'mark a printing job failed', (d, id, o) => markFailed(d, id, o.reason ?? 'print failed'));
+  simple('failed', 'mark a printing job failed', (d, id, o) => markFailed(d, id, o.reason?.trim() || 'print failed'));
   simple('reprint', 'put a failed or printed job back in the queue', (d, id) => reprint(d, id));
   simple('packed', 'mark a printed or ready-to-pack item packed', (d, id) => markPacked(d.db, id));
 }

@@ -9,9 +9,8 @@ import { productionItems } from '../../db/schema.ts';
 import type { ChangedOrder, OrderIntake } from '../poll.ts';
 import { jobIds, type ProductionJobData, type Queues } from '../queues.ts';
 import { classifyItem } from './classify.ts';
-import { AWAITING_CUSTOMIZATION, rowsToEnqueue, rowsWithFlag, setRow, withFlag, withoutFlag, type ProductionRow } from './store.ts';
+import { AWAITING_CUSTOMIZATION, CANCEL_PENDING, rowsToEnqueue, rowsWithFlag, setRow, withFlag, withoutFlag, type ProductionRow } from './store.ts';
 
-const CANCEL_PENDING = 'cancel_pending';
 export const STOP_PRINTING = 'cancelled: stop printing';
 
 type InsertArgs = [number, string, string, string, string, string | null, string | null, number | null, string, string | null];
@@ -87,6 +86,11 @@ export function createProductionIntake(deps: { db: Db; queues: Queues; rules: Pr
               message: `order ${order.externalId} was ${order.status === 'cancelled' ? 'cancelled' : 'asked to be cancelled'} on ${order.platform}: production stopped`,
             });
           }
+          continue;
+        }
+        // Shipped on the marketplace (by hand, or by another tool): queued work is no longer wanted.
+        if (order.status === 'shipped') {
+          for (const row of existing) if (row.state === 'queued') setRow(db, row.id, { state: 'shipped', flags: withFlag(row.flags, CANCEL_PENDING) });
           continue;
         }
         // Unpaid orders get no work yet; the change that makes them paid brings them back here.

@@ -54,6 +54,15 @@ export async function takeNext(deps: LifecycleDeps, opts: { group?: string; by?:
         skipped.push(job);
         continue;
       }
+      // Never hand out work whose order has shipped or been cancelled since it was queued: the job
+      // leaves the queue (completed as skipped) and its row says why.
+      const r = productionRows(deps.db, eq(productionItems.id, job.data.productionItemId))[0];
+      const gone = !r ? 'its production item is gone' : r.state !== 'queued' ? `it is ${r.state}` : r.orderStatus === 'shipped' || r.orderStatus === 'cancelled' ? `the order is ${r.orderStatus}` : undefined;
+      if (gone) {
+        await job.moveToCompleted({ skipped: gone }, token, false);
+        if (r?.state === 'queued') setRow(deps.db, r.id, { state: r.orderStatus === 'cancelled' ? 'cancelled' : 'shipped' });
+        continue;
+      }
       const startedAt = new Date().toISOString();
       setRow(deps.db, job.data.productionItemId, { state: 'printing', lockToken: token, takenBy: opts.by ?? null, startedAt });
       recordEvent(deps.db, { type: 'production.printing', orderId: job.data.orderId, message: `${job.name} taken${opts.by ? ` by ${opts.by}` : ''}` });

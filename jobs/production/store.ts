@@ -42,6 +42,9 @@ export function productionRows(db: Db, where?: ReturnType<typeof and>) {
 }
 export type ProductionRow = ReturnType<typeof productionRows>[number];
 
+/** Row flag: the row's job is to leave the queue (order cancelled or line shipped); the next flush does it. */
+export const CANCEL_PENDING = 'cancel_pending';
+
 /** Row flag: the line's personalization is not read yet; the row waits, unenqueued, until it is. */
 export const AWAITING_CUSTOMIZATION = 'customization not read yet';
 
@@ -68,6 +71,10 @@ export const withoutFlag = (flags: string[] | null | undefined, flag: string) =>
 /** Production rows of the given order items move to shipped (the shipments feature calls this). */
 export function markLinesShipped(db: Db, orderItemIds: number[]): void {
   if (orderItemIds.length === 0) return;
+  // Their jobs still waiting in the queue leave it at the next flush (the flag the cancellations use).
+  for (const row of productionRows(db, and(inArray(productionItems.orderItemId, orderItemIds), eq(productionItems.state, 'queued')))) {
+    setRow(db, row.id, { flags: withFlag(row.flags, CANCEL_PENDING) });
+  }
   db.update(productionItems)
     .set({ state: 'shipped', updatedAt: sql`(strftime('%Y-%m-%dT%H:%M:%fZ','now'))` })
     .where(and(inArray(productionItems.orderItemId, orderItemIds), sql`${productionItems.state} not in ('cancelled')`))
