@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
  * prints a table and writes bench/results/latest.json. `--only ingest,idle` picks sections;
  * `--quick` shrinks the workloads for a smoke run.
  */
-const SECTIONS = ['ingest', 'idle', 'budget', 'latency', 'memory'] as const;
+const SECTIONS = ['ingest', 'idle', 'budget', 'latency', 'memory', 'csv'] as const;
 type Section = (typeof SECTIONS)[number];
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -36,6 +36,8 @@ async function runSection(section: Section, quick: boolean): Promise<unknown> {
         return await (await import('./latency.ts')).benchLatency(dir, 3_000, 100, quick ? 5 : 20);
       case 'memory':
         return await (await import('./memory.ts')).benchSteadyMemory(dir, quick ? 60 : 360);
+      case 'csv':
+        return await (await import('./csv-import.ts')).benchCsvImport(dir, quick ? 10_000 : 100_000);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -101,6 +103,12 @@ function printTable(r: Record<string, any>) {
       const l = r.latency[p];
       if (l) add(`${p}: latency p50 / p95 (x interval)`, `${l.p50OfInterval} / ${l.p95OfInterval}`, 'p95 <= 1.1');
     }
+  }
+  if (r.csv && !r.csv.error) {
+    add(`CSV import of ${r.csv.rows} rows: peak RSS MB (before: ${r.csv.baselineRssMb})`, r.csv.peakRssMb, '< 200');
+    add('CSV import: RSS growth MB during the import', r.csv.importGrowthMb);
+    add('CSV rows/s (dry run / real)', `${r.csv.dryRun.rowsPerSecond} / ${r.csv.real.rowsPerSecond}`);
+    add('other process: writes ok / locked out', `${r.csv.otherProcessWrites} / ${r.csv.otherProcessLockedOut}`, '0 locked out');
   }
   if (r.memory && !r.memory.error) {
     add('steady RSS MB after polling cycles', r.memory.steadyRssMb, '<= 150');

@@ -1,4 +1,4 @@
-import { desc, eq } from 'drizzle-orm';
+import { desc, eq, sql } from 'drizzle-orm';
 import type { Db } from './connection.ts';
 import { events } from './schema.ts';
 
@@ -11,8 +11,25 @@ export interface EventInput {
   data?: Record<string, unknown>;
 }
 
+const inserts = new WeakMap<Db['$client'], ReturnType<typeof prepareInsert>>();
+const prepareInsert = (db: Db) =>
+  db
+    .insert(events)
+    .values({
+      type: sql.placeholder('type'),
+      message: sql.placeholder('message'),
+      accountId: sql.placeholder('accountId'),
+      orderId: sql.placeholder('orderId'),
+      shipmentId: sql.placeholder('shipmentId'),
+      data: sql.placeholder('data'),
+    })
+    .prepare();
+
+/** Prepared once per connection: events are written on every hot path. */
 export function recordEvent(db: Db, e: EventInput): void {
-  db.insert(events).values(e).run();
+  let insert = inserts.get(db.$client);
+  if (!insert) inserts.set(db.$client, (insert = prepareInsert(db)));
+  insert.run({ accountId: null, orderId: null, shipmentId: null, data: null, ...e });
 }
 
 export function listEvents(db: Db, opts: { type?: string; orderId?: number; limit?: number } = {}) {

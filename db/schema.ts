@@ -71,6 +71,8 @@ export const orders = sqliteTable(
   },
   (t) => [
     uniqueIndex('orders_platform_account_external').on(t.platform, t.accountId, t.externalId),
+    // Ops look orders up by the marketplace's number alone (ship, order view, CSV imports).
+    index('orders_external_id').on(t.externalId),
     index('orders_ship_by').on(t.shipBy),
     index('orders_status').on(t.status),
   ],

@@ -5,9 +5,43 @@ import { orders, shipments } from './schema.ts';
 export type Shipment = typeof shipments.$inferSelect;
 export type NewShipment = typeof shipments.$inferInsert;
 
-export function insertShipment(db: Db, s: NewShipment): Shipment {
-  return db.insert(shipments).values(s).returning().get();
+type Statements = {
+  insert: ReturnType<typeof prepareInsert>;
+  ofOrder: ReturnType<typeof prepareOfOrder>;
+};
+const cache = new WeakMap<Db['$client'], Statements>();
+
+const prepareInsert = (db: Db) =>
+  db
+    .insert(shipments)
+    .values({
+      id: sql.placeholder('id'),
+      orderId: sql.placeholder('orderId'),
+      carrier: sql.placeholder('carrier'),
+      carrierCode: sql.placeholder('carrierCode'),
+      trackingNumber: sql.placeholder('trackingNumber'),
+      shippedAt: sql.placeholder('shippedAt'),
+      lines: sql.placeholder('lines'),
+      noteToBuyer: sql.placeholder('noteToBuyer'),
+      source: sql.placeholder('source'),
+    })
+    .returning()
+    .prepare();
+const prepareOfOrder = (db: Db) => db.select().from(shipments).where(eq(shipments.orderId, sql.placeholder('orderId'))).prepare();
+
+/** Prepared once per connection: a CSV import records shipments by the hundred thousand. */
+function statements(db: Db): Statements {
+  let st = cache.get(db.$client);
+  if (!st) cache.set(db.$client, (st = { insert: prepareInsert(db), ofOrder: prepareOfOrder(db) }));
+  return st;
 }
+
+export function insertShipment(db: Db, s: NewShipment): Shipment {
+  return statements(db).insert.get({ ...s, noteToBuyer: s.noteToBuyer ?? null });
+}
+
+/** Every shipment recorded for an order, in no particular order. */
+export const recordedShipments = (db: Db, orderId: number): Shipment[] => statements(db).ofOrder.all({ orderId });
 
 export function getShipment(db: Db, id: string): Shipment | undefined {
   return db.select().from(shipments).where(eq(shipments.id, id)).get();

@@ -1,18 +1,34 @@
-import { parse } from 'csv-parse/sync';
+import { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parse } from 'csv-parse';
 import type { Db } from '../../db/connection.ts';
 import type { Shipment } from '../../db/shipments.ts';
-import { errorMessage } from '../../src/errors.ts';
-import { recordShipment, type CarrierMapper } from './record.ts';
+import { errorMessage, ValidationError } from '../../src/errors.ts';
+import { echo } from '../../src/input.ts';
+import { recordShipment, type CarrierMapper, type ImportClaims } from './record.ts';
 
-/** Header spellings label tools export, folded to our four fields. */
-const COLUMNS: Record<string, 'order' | 'carrier' | 'tracking' | 'items' | 'date'> = {
-  order: 'order', 'order number': 'order', 'order no': 'order', 'order id': 'order', 'order #': 'order', orderid: 'order', ordernumber: 'order', 'reference': 'order',
+type Field = 'order' | 'carrier' | 'tracking' | 'items' | 'date';
+
+/** Header spellings label tools export, folded to our five fields. */
+const COLUMNS: Record<string, Field> = {
+  order: 'order', 'order number': 'order', 'order no': 'order', 'order id': 'order', 'order #': 'order', orderid: 'order', ordernumber: 'order', reference: 'order',
   carrier: 'carrier', 'carrier name': 'carrier', 'shipping carrier': 'carrier', courier: 'carrier', provider: 'carrier',
   tracking: 'tracking', 'tracking number': 'tracking', 'tracking no': 'tracking', 'tracking code': 'tracking', 'tracking #': 'tracking', trackingnumber: 'tracking',
   items: 'items', skus: 'items', 'items shipped': 'items',
   date: 'date', 'ship date': 'date', 'shipped at': 'date', 'shipped date': 'date', 'date shipped': 'date',
 };
 const fold = (h: string) => h.trim().toLowerCase().replace(/[_-]+/g, ' ').replace(/\s+/g, ' ');
+
+/**
+ * A batch holds SQLite's write lock at most this long (or this many rows), then pauses longer than a
+ * waiting process's busy handler sleeps between tries (up to 100 ms), so the running worker's polls
+ * get the lock in between, well inside their 5 s busy_timeout, instead of failing "database is locked".
+ */
+const BATCH_MAX_MS = 250;
+const BATCH_MAX_ROWS = 1000;
+const BATCH_PAUSE_MS = 120;
+/** A row longer than this is not a shipment; csv-parse refuses it rather than buffering it. */
+const MAX_RECORD_BYTES = 64 * 1024;
 
 export interface CsvRowResult {
   row: number;
@@ -22,39 +38,107 @@ export interface CsvRowResult {
   error?: string;
 }
 
+export interface CsvImportSummary {
+  ok: number;
+  bad: number;
+}
+
+/** The header row to a column -> field map; duplicate and unknown headers are refused by name. */
+function columnsOf(header: string[]): (Field | undefined)[] {
+  const seen = new Map<Field, string>();
+  const fields = header.map((h) => {
+    const field = COLUMNS[fold(h)];
+    if (!field) {
+      throw new ValidationError(`the CSV header "${echo(h, 40)}" is not a column this import knows; use: order number, carrier, tracking number, items, ship date`, 'header');
+    }
+    const earlier = seen.get(field);
+    if (earlier !== undefined) throw new ValidationError(`the CSV headers "${echo(earlier, 40)}" and "${echo(h, 40)}" both mean ${field}; keep one`, 'header');
+    seen.set(field, h);
+    return field;
+  });
+  const missing = (['order', 'carrier', 'tracking'] as const).filter((f) => !seen.has(f));
+  if (missing.length) throw new ValidationError(`the CSV needs columns for order number, carrier and tracking number; missing: ${missing.join(', ')}`, 'header');
+  return fields;
+}
+
 class DryRunRollback extends Error {}
 
 /**
- * One shipment per CSV row, each row in its own transaction: a bad row is reported and skipped,
- * the good rows land, nothing is half-written. With `dryRun` every row is validated the same
- * way and rolled back.
+ * One shipment per CSV row, streamed: memory stays flat whatever the file's size. Each row is
+ * validated exactly as the API validates a request; a bad row is reported (its text escaped) and
+ * skipped, the good rows land. Rows commit in short batches (each row its own savepoint), with a
+ * pause between batches so the running worker is never locked out. Rows already claimed earlier in
+ * the file count for later rows in a dry run too, so a dry run says what the real run will do.
+ * `onRow` hears of each row once its batch is committed (or, in a dry run, validated).
  */
-export function importShipmentsCsv(db: Db, text: string, mapCarrier: CarrierMapper, opts: { dryRun?: boolean } = {}): CsvRowResult[] {
-  const records = parse(text, { columns: (header: string[]) => header.map((h) => COLUMNS[fold(h)] ?? fold(h)), skip_empty_lines: true, trim: true, bom: true }) as Record<string, string>[];
-  if (records.length > 0 && (!('order' in records[0]!) || !('carrier' in records[0]!) || !('tracking' in records[0]!))) {
-    throw new Error(`the CSV needs columns for order number, carrier and tracking number; found: ${Object.keys(records[0]!).join(', ')}`);
-  }
-  return records.map((r, i) => {
-    const row = i + 2; // 1-based, after the header
-    try {
-      let shipment: Shipment | undefined;
-      const record = () =>
-        recordShipment(db, { order: r.order ?? '', carrier: r.carrier ?? '', tracking: r.tracking ?? '', items: r.items || undefined, shippedAt: r.date || undefined, source: 'csv' }, mapCarrier);
-      if (opts.dryRun) {
-        try {
-          db.$client.transaction(() => {
-            shipment = record();
-            throw new DryRunRollback();
-          })();
-        } catch (err) {
-          if (!(err instanceof DryRunRollback)) throw err;
+export async function importShipmentsCsv(
+  db: Db,
+  input: Readable | string,
+  mapCarrier: CarrierMapper,
+  opts: { dryRun?: boolean; onRow?: (r: CsvRowResult) => void | Promise<void> } = {},
+): Promise<CsvImportSummary> {
+  const source = typeof input === 'string' ? Readable.from([input]) : input;
+  const parser = source.pipe(parse({ skip_empty_lines: true, trim: true, bom: true, relax_column_count: true, max_record_size: MAX_RECORD_BYTES }));
+  const claims: ImportClaims = { quantities: new Map(), rolledBack: opts.dryRun === true, trackings: new Set() };
+  const summary: CsvImportSummary = { ok: 0, bad: 0 };
+  let fields: (Field | undefined)[] | undefined;
+  let rowNumber = 1;
+  let batch: { row: number; record: Partial<Record<Field, string>> }[] = [];
+
+  const runBatch = async () => {
+    const results: CsvRowResult[] = [];
+    const carried: typeof batch = [];
+    const started = performance.now();
+    const apply = db.$client.transaction(() => {
+      for (const { row, record } of batch) {
+        if (performance.now() - started > BATCH_MAX_MS) {
+          carried.push({ row, record });
+          continue;
         }
-      } else {
-        shipment = record();
+        const order = record.order;
+        try {
+          const shipment = db.$client.transaction(() =>
+            recordShipment(
+              db,
+              { order: record.order ?? '', carrier: record.carrier ?? '', tracking: record.tracking ?? '', items: record.items || undefined, shippedAt: record.date || undefined, source: 'csv' },
+              mapCarrier,
+              claims,
+            ),
+          )();
+          results.push({ row, order, ok: true, shipment });
+        } catch (err) {
+          results.push({ row, order, ok: false, error: errorMessage(err) });
+        }
       }
-      return { row, order: r.order, ok: true, shipment };
+      if (opts.dryRun) throw new DryRunRollback();
+    });
+    try {
+      apply();
     } catch (err) {
-      return { row, order: r.order, ok: false, error: errorMessage(err) };
+      if (!(err instanceof DryRunRollback)) throw err;
     }
-  });
+    batch = carried; // rows the time limit left for the next batch
+    for (const r of results) {
+      if (r.ok) summary.ok += 1;
+      else summary.bad += 1;
+      await opts.onRow?.(r);
+    }
+    await sleep(BATCH_PAUSE_MS);
+  };
+
+  for await (const cells of parser as AsyncIterable<string[]>) {
+    if (!fields) {
+      fields = columnsOf(cells);
+      continue;
+    }
+    rowNumber += 1;
+    const record: Partial<Record<Field, string>> = {};
+    fields.forEach((f, i) => {
+      if (f && cells[i] !== undefined) record[f] = cells[i];
+    });
+    batch.push({ row: rowNumber, record });
+    if (batch.length >= BATCH_MAX_ROWS) await runBatch();
+  }
+  while (batch.length) await runBatch();
+  return summary;
 }

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { Worker, type Queue } from 'bullmq';
 import type { Command } from 'commander';
 import type { FastifyInstance } from 'fastify';
@@ -7,6 +7,7 @@ import type { Shipment } from '../../db/shipments.ts';
 import { unfinishedShipments } from '../../db/shipments.ts';
 import { openCliContext } from '../../src/cli-context.ts';
 import { errorMessage, ValidationError } from '../../src/errors.ts';
+import { echo } from '../../src/input.ts';
 import type { WorkerFeature, WorkerServices } from '../../src/worker.ts';
 import { jobIds, type QueueJobs } from '../queues.ts';
 import { importShipmentsCsv } from './csv-import.ts';
@@ -100,14 +101,16 @@ export function registerShipmentCommands(program: Command): void {
       const ctx = await openCliContext();
       try {
         if (o.csv) {
-          const results = importShipmentsCsv(ctx.db, readFileSync(o.csv, 'utf8'), staticMapper, { dryRun: o.dryRun });
-          for (const r of results) {
-            console.log(`row ${r.row} ${r.order ?? ''}: ${r.ok ? (o.dryRun ? 'ok (dry run)' : `recorded ${r.shipment!.id}`) : `ERROR ${r.error}`}`);
-            if (r.ok && !o.dryRun) await enqueuePush(ctx.queues.fulfillment, r.shipment!);
-          }
-          const bad = results.filter((r) => !r.ok).length;
-          console.log(`${results.length - bad} ok, ${bad} with errors${o.dryRun ? ' (dry run: nothing recorded)' : ''}`);
-          if (bad) process.exitCode = 1;
+          const summary = await importShipmentsCsv(ctx.db, createReadStream(o.csv), staticMapper, {
+            dryRun: o.dryRun,
+            onRow: async (r) => {
+              // What the file said is echoed with its control characters escaped.
+              console.log(echo(`row ${r.row} ${r.order ?? ''}: ${r.ok ? (o.dryRun ? 'ok (dry run)' : `recorded ${r.shipment!.id}`) : `ERROR ${r.error}`}`, 500));
+              if (r.ok && !o.dryRun) await enqueuePush(ctx.queues.fulfillment, r.shipment!);
+            },
+          });
+          console.log(`${summary.ok} ok, ${summary.bad} with errors${o.dryRun ? ' (dry run: nothing recorded)' : ''}`);
+          if (summary.bad) process.exitCode = 1;
           return;
         }
         if (!order) throw new ValidationError('name the order (our id or the marketplace order number), or use --csv');

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { Platform } from '../../adapters/types.ts';
 import type { Db } from '../../db/connection.ts';
 import { recordEvent } from '../../db/events.ts';
-import { orderItems, orders, shipments } from '../../db/schema.ts';
-import { insertShipment, type Shipment } from '../../db/shipments.ts';
+import { orderItems, orders } from '../../db/schema.ts';
+import { insertShipment, recordedShipments, type Shipment } from '../../db/shipments.ts';
 import { ValidationError } from '../../src/errors.ts';
 import { echo } from '../../src/input.ts';
 import { parseShipmentRequest } from './shipment-input.ts';
@@ -29,22 +29,37 @@ export type CarrierMapper = (platform: Platform, name: string) => { code: string
  * quantities still count against what is open, and their tracking numbers are duplicates.
  */
 export interface ImportClaims {
+  /** Quantities earlier rows took, by order item; counted only when those rows were rolled back (dry run). */
   quantities: Map<number, number>;
+  rolledBack: boolean;
   trackings: Set<string>;
+}
+
+const queries = new WeakMap<Db['$client'], ReturnType<typeof prepareQueries>>();
+const prepareQueries = (db: Db) => ({
+  byExternalId: db.select().from(orders).where(eq(orders.externalId, sql.placeholder('ref'))).prepare(),
+  byId: db.select().from(orders).where(eq(orders.id, sql.placeholder('id'))).prepare(),
+  items: db.select().from(orderItems).where(eq(orderItems.orderId, sql.placeholder('orderId'))).prepare(),
+});
+/** Prepared once per connection: a CSV import looks orders up by the hundred thousand. */
+function q(db: Db) {
+  let st = queries.get(db.$client);
+  if (!st) queries.set(db.$client, (st = prepareQueries(db)));
+  return st;
 }
 
 export function findOrder(db: Db, ref: string) {
   const trimmed = ref.trim();
-  const byExternal = db.select().from(orders).where(eq(orders.externalId, trimmed)).all();
+  const byExternal = q(db).byExternalId.all({ ref: trimmed });
   if (byExternal.length > 1) {
-    throw new ValidationError(`order number ${trimmed} exists on several accounts: ${byExternal.map((o) => `#${o.id} (${o.accountId})`).join(', ')}; use our order id`);
+    throw new ValidationError(`order number ${echo(trimmed)} exists on several accounts: ${byExternal.map((o) => `#${o.id} (${o.accountId})`).join(', ')}; use our order id`, 'order');
   }
   if (byExternal[0]) return byExternal[0];
-  if (/^\d+$/.test(trimmed)) {
-    const byId = db.select().from(orders).where(eq(orders.id, Number(trimmed))).get();
+  if (/^\d{1,12}$/.test(trimmed)) {
+    const byId = q(db).byId.get({ id: Number(trimmed) });
     if (byId) return byId;
   }
-  throw new ValidationError(`unknown order "${trimmed}": no order has that id or marketplace order number`);
+  throw new ValidationError(`unknown order "${echo(trimmed)}": no order has that id or marketplace order number`, 'order');
 }
 
 const TRACKING = /^[A-Z0-9][A-Z0-9-]{4,39}$/;
@@ -89,14 +104,15 @@ export function recordShipment(db: Db, raw: ShipmentInput, mapCarrier: CarrierMa
     }
     const shippedAt = shipDate(input.shippedAt, order.purchasedAt);
 
-    const recorded = db.select().from(shipments).where(eq(shipments.orderId, order.id)).all();
+    // An earlier row of the same import first, so a dry run and the real run say the same.
+    if (claims?.trackings.has(`${order.id}|${tracking}`)) throw new ValidationError(`tracking ${tracking} for ${ref} is already on an earlier row`, 'tracking');
+    const recorded = recordedShipments(db, order.id);
     const duplicate = recorded.find((s) => s.trackingNumber === tracking);
     if (duplicate) throw new ValidationError(`tracking ${tracking} is already recorded for ${ref} (shipment ${duplicate.id}, ${duplicate.state})`, 'tracking');
-    if (claims?.trackings.has(`${order.id}|${tracking}`)) throw new ValidationError(`tracking ${tracking} for ${ref} is already on an earlier row`, 'tracking');
 
-    const items = db.select().from(orderItems).where(eq(orderItems.orderId, order.id)).all();
+    const items = q(db).items.all({ orderId: order.id });
     // Quantities already on their way: pushed (in quantity_shipped) or recorded but not yet pushed.
-    const pending = new Map<number, number>(claims?.quantities);
+    const pending = new Map<number, number>(claims?.rolledBack ? claims.quantities : undefined);
     for (const s of recorded) {
       if (s.state === 'pushed' || s.state === 'failed') continue;
       for (const l of s.lines) pending.set(l.orderItemId, (pending.get(l.orderItemId) ?? 0) + l.quantity);

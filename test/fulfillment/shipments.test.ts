@@ -7,7 +7,7 @@ import { shipments } from '../../db/schema.ts';
 import { pollAccount } from '../../jobs/poll.ts';
 import { productionFeature } from '../../jobs/production/index.ts';
 import { createFulfillmentFeature } from '../../jobs/fulfillment/index.ts';
-import { importShipmentsCsv } from '../../jobs/fulfillment/csv-import.ts';
+import { importShipmentsCsv, type CsvRowResult } from '../../jobs/fulfillment/csv-import.ts';
 import { recordShipment, type ShipmentInput } from '../../jobs/fulfillment/record.ts';
 import { startSandbox } from '../../sandbox/server.ts';
 import { ConfigurationError, PermanentRemoteError, TransientError } from '../../src/errors.ts';
@@ -166,10 +166,15 @@ describe('shipments', () => {
     const mapper = (_p: string, name: string) => market.mapCarrier(name);
     const count = () => t.worker.db.select().from(shipments).all().length;
     const before = count();
-    const dry = importShipmentsCsv(t.worker.db, csv, mapper, { dryRun: true });
+    const rowsOf = async (text: string, dryRun = false) => {
+      const rows: CsvRowResult[] = [];
+      await importShipmentsCsv(t.worker.db, text, mapper, { dryRun, onRow: (r) => void rows.push(r) });
+      return rows;
+    };
+    const dry = await rowsOf(csv, true);
     expect(dry.map((r) => r.ok)).toEqual([true, false, true, false]);
     expect(count()).toBe(before);
-    const real = importShipmentsCsv(t.worker.db, csv, mapper);
+    const real = await rowsOf(csv);
     expect(real.map((r) => `${r.row}:${r.ok ? 'ok' : r.error}`)).toEqual([
       '2:ok',
       '3:carrier: unknown carrier "Pigeon Post"',
@@ -177,7 +182,27 @@ describe('shipments', () => {
       '5:unknown order "NOPE": no order has that id or marketplace order number',
     ]);
     expect(count()).toBe(before + 2);
-    expect(() => importShipmentsCsv(t.worker.db, 'foo,bar\n1,2', mapper)).toThrow(/needs columns for order number, carrier and tracking/);
+    await expect(rowsOf('foo,bar\n1,2')).rejects.toThrow(/header "foo" is not a column this import knows/);
+  });
+
+  it('CSV: the dry run says what the real run will do, and headers are checked by name', async () => {
+    const mapper = (_p: string, name: string) => market.mapCarrier(name);
+    const rowsOf = async (text: string, dryRun = false) => {
+      const rows: CsvRowResult[] = [];
+      await importShipmentsCsv(t.worker.db, text, mapper, { dryRun, onRow: (r) => void rows.push(r) });
+      return rows.map((r) => `${r.row}:${r.ok ? 'ok' : r.error}`);
+    };
+    // The same row twice, and two rows that together ship more than was ordered.
+    const csv = ['order,carrier,tracking,items', 'C2,USPS,9400100000000000201,', 'C2,USPS,9400100000000000201,', 'C3,UPS,1Z0000000000000901,STICKER-PACK:1', 'C3,UPS,1Z0000000000000902,STICKER-PACK:1'].join('\n');
+    const dry = await rowsOf(csv, true);
+    expect(dry).toEqual(await rowsOf(csv));
+    expect(dry[0]).toBe('2:ok');
+    expect(dry[2]).toBe('4:ok');
+    expect(dry[1]).toMatch(/^3:tracking 9400100000000000201 for etsy order C2 is already on an earlier row/);
+    expect(dry[3]).toMatch(/^5:items\[0\]\.quantity: 1 x STICKER-PACK is more than the 0 not yet shipped/);
+    await expect(rowsOf('order,order,carrier,tracking\nC1,C1,UPS,1Z0000000000000999')).rejects.toThrow(/headers "order" and "order" both mean order/);
+    await expect(rowsOf('__proto__,carrier,tracking\nC1,UPS,1Z0000000000000998')).rejects.toThrow(/header "__proto__" is not a column/);
+    await expect(rowsOf('order,carrier\nC1,UPS')).rejects.toThrow(/missing: tracking/);
   });
 
   it('CLI: `ordersync ship` records a shipment the running worker pushes once', async () => {

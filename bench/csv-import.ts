@@ -1,0 +1,84 @@
+import { spawn } from 'node:child_process';
+import { createReadStream, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ensureAccount } from '../db/accounts.ts';
+import { closeDatabase, openDatabase } from '../db/connection.ts';
+import { importShipmentsCsv } from '../jobs/fulfillment/csv-import.ts';
+import { mb, round } from './support.ts';
+
+/** A second process writing to the same database the whole time, as the running worker's polls do. */
+const WRITER = `
+import { createRequire } from 'node:module';
+const Database = createRequire(process.argv[1] + '/')('better-sqlite3');
+const db = new Database(process.argv[2]);
+db.pragma('busy_timeout = 5000');
+let ok = 0, locked = 0;
+const write = db.prepare("insert into events (type, message) values ('bench.writer', 'poll page')");
+const stop = () => { process.stdout.write(JSON.stringify({ ok, locked })); process.exit(0); };
+process.on('SIGTERM', stop);
+const tick = () => { try { db.transaction(() => { for (let i = 0; i < 20; i++) write.run(); })(); ok++; } catch (e) { if (/locked|busy/i.test(e.message)) locked++; else throw e; } setTimeout(tick, 20); };
+tick();
+`;
+
+/**
+ * `ordersync ship --csv` of `rows` rows, dry run then for real, against a database of as many orders,
+ * while another process writes to the same database every 20 ms: peak RSS, rows per second, and how
+ * many of the other process's write transactions failed on SQLite's lock (the target is none).
+ */
+export async function benchCsvImport(dir: string, rows = 100_000) {
+  const dbPath = join(dir, 'csv.sqlite');
+  const db = openDatabase(dbPath);
+  const account = ensureAccount(db, 'etsy', 'bench-shop');
+  const purchasedAt = new Date(Date.now() - 86_400_000).toISOString();
+  // The orders, written directly (fast, and without leaving this process's memory high before the import).
+  const insertOrder = db.$client.prepare(
+    `INSERT INTO orders (platform, account_id, external_id, status, payment_status, purchased_at, remote_updated_at, currency, total_minor)
+     VALUES ('etsy', ?, ?, 'unshipped', 'paid', ?, ?, 'USD', 1499) RETURNING id`,
+  );
+  const insertItem = db.$client.prepare(
+    `INSERT INTO order_items (order_id, external_line_id, sku, title, quantity, unit_price_minor) VALUES (?, ?, 'STICKER-PACK', 'Stickers', 1, 1499)`,
+  );
+  db.$client.transaction(() => {
+    for (let i = 0; i < rows; i++) {
+      const { id } = insertOrder.get(account, `B${i}`, purchasedAt, purchasedAt) as { id: number };
+      insertItem.run(id, `B${i}-1`);
+    }
+  })();
+  const csv = join(dir, 'shipments.csv');
+  const lines = ['Order Number,Carrier,Tracking Number,Items,Ship Date'];
+  for (let i = 0; i < rows; i++) lines.push(`B${i},USPS,94001${String(i).padStart(17, '0')},STICKER-PACK:1,`);
+  writeFileSync(csv, `${lines.join('\n')}\n`);
+
+  global.gc?.();
+  const baselineRss = process.memoryUsage().rss;
+  const writer = spawn(process.execPath, ['--input-type=module', '-e', WRITER, process.cwd(), dbPath], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let writerOut = '';
+  writer.stdout.on('data', (d) => (writerOut += d));
+  const mapper = () => ({ code: 'usps' });
+  let peakRss = 0;
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
+  const run = async (dryRun: boolean) => {
+    const t0 = performance.now();
+    const summary = await importShipmentsCsv(db, createReadStream(csv), mapper, { dryRun });
+    return { ...summary, rowsPerSecond: Math.round(summary.ok / ((performance.now() - t0) / 1000)) };
+  };
+  const dry = await run(true);
+  const real = await run(false);
+  clearInterval(sampler);
+  writer.kill('SIGTERM');
+  await new Promise((resolve) => writer.on('exit', resolve));
+  closeDatabase(db);
+  const other = JSON.parse(writerOut || '{"ok":0,"locked":-1}') as { ok: number; locked: number };
+  // The process's RSS before the import is mostly loaded modules (see the footprint issue); the import's
+  // own share is the growth above it.
+  return {
+    rows,
+    dryRun: dry,
+    real,
+    baselineRssMb: round(mb(baselineRss)),
+    peakRssMb: round(mb(peakRss)),
+    importGrowthMb: round(mb(peakRss - baselineRss)),
+    otherProcessWrites: other.ok,
+    otherProcessLockedOut: other.locked,
+  };
+}

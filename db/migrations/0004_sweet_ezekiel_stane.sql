@@ -1,0 +1,1 @@
+CREATE INDEX `orders_external_id` ON `orders` (`external_id`);
