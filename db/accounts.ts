@@ -1,6 +1,7 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { Platform } from '../adapters/types.ts';
-import type { Db } from './connection.ts';
+import { keysOf, type Db } from './connection.ts';
+import { openText, sealText } from './crypto.ts';
 import { accounts, syncCursors } from './schema.ts';
 
 export const accountId = (platform: Platform, externalAccountId: string) => `${platform}:${externalAccountId}`;
@@ -36,8 +37,9 @@ export interface StoredTokens {
   refreshToken: string | null;
 }
 
+/** The tokens a refresh stored, opened (they are sealed at rest like personal data). */
 export function getTokens(db: Db, id: string): StoredTokens | undefined {
-  return db
+  const row = db
     .select({
       accessToken: accounts.accessToken,
       accessTokenExpiresAt: accounts.accessTokenExpiresAt,
@@ -46,11 +48,18 @@ export function getTokens(db: Db, id: string): StoredTokens | undefined {
     .from(accounts)
     .where(eq(accounts.id, id))
     .get();
+  if (!row) return undefined;
+  const keys = keysOf(db);
+  return { ...row, accessToken: openText(keys, row.accessToken), refreshToken: openText(keys, row.refreshToken) };
 }
 
-/** Persists tokens a refresh returned; a rotated refresh token must outlive the process. */
+/** Persists tokens a refresh returned, sealed; a rotated refresh token must outlive the process. */
 export function saveTokens(db: Db, id: string, tokens: Partial<StoredTokens>): void {
-  db.update(accounts).set(tokens).where(eq(accounts.id, id)).run();
+  const keys = keysOf(db);
+  const sealed: Partial<StoredTokens> = { ...tokens };
+  if (tokens.accessToken !== undefined) sealed.accessToken = sealText(keys, tokens.accessToken);
+  if (tokens.refreshToken !== undefined) sealed.refreshToken = sealText(keys, tokens.refreshToken);
+  db.update(accounts).set(sealed).where(eq(accounts.id, id)).run();
 }
 
 export function getCursor(db: Db, id: string, stream: string): string | null {

@@ -4,17 +4,28 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import type { DataKeys } from './crypto.ts';
 import * as schema from './schema.ts';
 
 export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
+
+const keysByConnection = new WeakMap<Database.Database, DataKeys>();
+
+/** The data keys this connection seals and opens personal data and tokens with. */
+export function keysOf(db: Db): DataKeys {
+  const keys = keysByConnection.get(db.$client);
+  if (!keys) throw new Error('this database was opened without data keys');
+  return keys;
+}
 
 const MIGRATIONS = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
 
 /**
  * Opens (creating when needed) the SQLite database and applies pending migrations.
  * WAL lets the ops server read while the poller writes; busy_timeout rides out the short write locks.
+ * `keys` seal buyers' personal data and tokens at rest (db/crypto.ts).
  */
-export function openDatabase(path: string): Db {
+export function openDatabase(path: string, keys: DataKeys): Db {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const sqlite = new Database(path);
   sqlite.pragma('journal_mode = WAL');
@@ -22,6 +33,7 @@ export function openDatabase(path: string): Db {
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
   const db = drizzle(sqlite, { schema }) as Db;
+  keysByConnection.set(sqlite, keys);
   migrate(db, { migrationsFolder: MIGRATIONS });
   return db;
 }

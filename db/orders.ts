@@ -1,8 +1,9 @@
-import { gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import type Database from 'better-sqlite3';
 import { and, eq, sql } from 'drizzle-orm';
-import type { Order, OrderStatus } from '../adapters/types.ts';
-import type { Db } from './connection.ts';
+import type { Address, Order, OrderStatus } from '../adapters/types.ts';
+import { keysOf, type Db } from './connection.ts';
+import { openBytes, openText, sealBytes, sealText } from './crypto.ts';
 import { orderItems, orders } from './schema.ts';
 
 export type UpsertChange = 'inserted' | 'updated' | 'unchanged';
@@ -98,6 +99,7 @@ function movesForward(status: string, payment: string, nextStatus: string, nextP
  */
 export function upsertOrder(db: Db, order: Order, raw: unknown, opts: { sameVersionIsNewer?: boolean } = {}): UpsertResult {
   const st = statements(db.$client);
+  const keys = keysOf(db);
   const existing = st.find.get(order.platform, order.accountId, order.externalId);
   const stored = existing ? Date.parse(existing.remote_updated_at) : undefined;
   const incoming = Date.parse(order.updatedAt);
@@ -122,14 +124,15 @@ export function upsertOrder(db: Db, order: Order, raw: unknown, opts: { sameVers
     discount_minor: order.discountMinor ?? null,
     shipping_minor: order.shippingMinor ?? null,
     tax_minor: order.taxMinor ?? null,
-    buyer_name: order.buyerName ?? null,
-    buyer_email: order.buyerEmail ?? null,
+    // Personal data is sealed at rest (AES-256-GCM); opened only where it is shown (orderPersonalData).
+    buyer_name: sealText(keys, order.buyerName),
+    buyer_email: sealText(keys, order.buyerEmail),
     buyer_username: order.buyerUsername ?? null,
     buyer_username_kind: order.buyerUsernameKind ?? null,
-    shipping_address: json(order.shippingAddress),
+    shipping_address: sealText(keys, json(order.shippingAddress)),
     address_unavailable: order.addressUnavailable ? 1 : 0,
-    gift_message: order.giftMessage ?? null,
-    buyer_note: order.buyerNote ?? null,
+    gift_message: sealText(keys, order.giftMessage),
+    buyer_note: sealText(keys, order.buyerNote),
     flags: order.flags?.length ? JSON.stringify(order.flags) : null,
   };
   let orderId: number;
@@ -158,7 +161,7 @@ export function upsertOrder(db: Db, order: Order, raw: unknown, opts: { sameVers
     return { id: r.id, externalLineId: r.external_line_id };
   });
 
-  st.payload.run(orderId, gzipSync(JSON.stringify(raw), { level: 1 }));
+  st.payload.run(orderId, sealBytes(keys, gzipSync(JSON.stringify(raw), { level: 1 })));
 
   return {
     orderId,
@@ -183,4 +186,34 @@ export function getOrderItems(db: Db, orderId: number) {
 
 export function countOrders(db: Db): number {
   return db.select({ n: sql<number>`count(*)` }).from(orders).get()!.n;
+}
+
+export interface OrderPersonalData {
+  buyerName: string | null;
+  buyerEmail: string | null;
+  shippingAddress: Address | null;
+  buyerNote: string | null;
+  giftMessage: string | null;
+}
+
+/** An order's personal data, opened for showing it (the only place it is decrypted). */
+export function orderPersonalData(
+  db: Db,
+  row: { buyerName: string | null; buyerEmail: string | null; shippingAddress: string | null; buyerNote: string | null; giftMessage: string | null },
+): OrderPersonalData {
+  const keys = keysOf(db);
+  const address = openText(keys, row.shippingAddress);
+  return {
+    buyerName: openText(keys, row.buyerName),
+    buyerEmail: openText(keys, row.buyerEmail),
+    shippingAddress: address ? (JSON.parse(address) as Address) : null,
+    buyerNote: openText(keys, row.buyerNote),
+    giftMessage: openText(keys, row.giftMessage),
+  };
+}
+
+/** The raw payload an order was stored from, opened and decompressed (re-normalizing needs no re-fetch). */
+export function orderPayload(db: Db, orderId: number): unknown {
+  const row = db.$client.prepare('SELECT payload FROM order_payloads WHERE order_id = ?').get(orderId) as { payload: Buffer } | undefined;
+  return row ? JSON.parse(gunzipSync(openBytes(keysOf(db), row.payload)).toString('utf8')) : undefined;
 }

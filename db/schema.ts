@@ -61,7 +61,8 @@ export const orders = sqliteTable(
     buyerUsername: text('buyer_username'),
     /** What buyer_username holds: 'username', or eBay's immutable 'user_id' (U.S. buyers, some regions, since 2025-09-26). */
     buyerUsernameKind: text('buyer_username_kind', { enum: ['username', 'user_id'] }),
-    shippingAddress: text('shipping_address', { mode: 'json' }),
+    /** Personal data columns (buyer name, e-mail, address, note, gift message) hold sealed text: db/crypto.ts. */
+    shippingAddress: text('shipping_address'),
     addressUnavailable: integer('address_unavailable', { mode: 'boolean' }).notNull().default(false),
     giftMessage: text('gift_message'),
     buyerNote: text('buyer_note'),

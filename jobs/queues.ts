@@ -11,9 +11,11 @@ export interface QueueJobs {
   fulfillment: { shipmentId: string };
   /** An order stored incomplete (a customization file not read yet), read again until it is complete. */
   reread: { accountId: string; orderExternalId: string };
+  /** Housekeeping on a schedule (the daily personal-data purge). */
+  maintenance: { task: 'purge-personal-data' };
 }
 export type QueueName = keyof QueueJobs;
-export const QUEUE_NAMES: QueueName[] = ['poll', 'production', 'fulfillment', 'reread'];
+export const QUEUE_NAMES: QueueName[] = ['poll', 'production', 'fulfillment', 'reread', 'maintenance'];
 
 export interface ProductionJobData {
   productionItemId: number;
@@ -51,6 +53,7 @@ const DEFAULT_JOB_OPTIONS: { [N in QueueName]: JobsOptions } = {
   fulfillment: { attempts: 8, backoff: { type: 'exponential', delay: 10_000, jitter: 0.5 }, removeOnComplete: 1000, removeOnFail: false },
   // 30 s, 1 min, 2 min ... about 34 hours in all: Amazon's download hosts have long outages only rarely.
   reread: { attempts: 13, backoff: { type: 'exponential', delay: 30_000, jitter: 0.5 }, removeOnComplete: 1000, removeOnFail: false },
+  maintenance: { attempts: 3, backoff: { type: 'exponential', delay: 60_000 }, removeOnComplete: 30, removeOnFail: 30 },
 };
 
 export function createQueues(settings: QueueSettings): Queues {
@@ -60,7 +63,7 @@ export function createQueues(settings: QueueSettings): Queues {
       prefix: settings.prefix,
       defaultJobOptions: DEFAULT_JOB_OPTIONS[name],
     });
-  return { poll: make('poll'), production: make('production'), fulfillment: make('fulfillment'), reread: make('reread') } as Queues;
+  return { poll: make('poll'), production: make('production'), fulfillment: make('fulfillment'), reread: make('reread'), maintenance: make('maintenance') } as Queues;
 }
 
 export async function closeQueues(queues: Queues): Promise<void> {

@@ -4,6 +4,8 @@ import type { Config } from '../config/env.ts';
 import { closeDatabase, openDatabase, type Db } from '../db/connection.ts';
 import { createRedis, type RedisTarget } from '../jobs/connection.ts';
 import { closeQueues, createQueues, type Queues } from '../jobs/queues.ts';
+import { protectDataDir } from '../db/protect.ts';
+import { loadDataKeys } from './data-keys.ts';
 import { loadConfigOrExit } from './load-config.ts';
 
 export interface CliContext {
@@ -21,7 +23,8 @@ export interface CliContext {
  * embedded Redis the CLI talks to the worker's unix socket, so the worker must be running.
  */
 export async function openCliContext(config: Config = loadConfigOrExit()): Promise<CliContext> {
-  const db = openDatabase(config.databasePath);
+  protectDataDir(config.dataDir, config.databasePath);
+  const db = openDatabase(config.databasePath, loadDataKeys(config));
   const redisTarget: RedisTarget = config.redisUrl ? { url: config.redisUrl } : { path: join(resolve(config.dataDir), 'redis', 'redis.sock') };
   // BullMQ's manual workers need maxRetriesPerRequest null; a short retry budget keeps a dead Redis from hanging the CLI.
   const redis = createRedis(redisTarget, { retryStrategy: (times) => (times > 3 ? null : 200), connectionName: 'osw-cli' });

@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerShipmentCommands } from '../jobs/fulfillment/index.ts';
 import { registerProductionCommands } from '../jobs/production/index.ts';
+import { registerDataCommands } from './data-commands.ts';
 
 /** `ordersync`: the ops command line (npm run ordersync -- <command>). */
 const program = new Command('ordersync')
@@ -11,6 +12,7 @@ const program = new Command('ordersync')
 
 registerProductionCommands(program);
 registerShipmentCommands(program);
+registerDataCommands(program);
 
 try {
   await program.parseAsync(process.argv);

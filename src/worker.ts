@@ -16,6 +16,8 @@ import { startEmbeddedRedis, type EmbeddedRedis } from './embedded-redis.ts';
 import { createHttpServer } from './http-server.ts';
 import { registerSecret } from './logger.ts';
 import { configSecrets } from '../config/env.ts';
+import { protectDataDir } from '../db/protect.ts';
+import { loadDataKeys } from './data-keys.ts';
 import type { Worker } from 'bullmq';
 
 export interface WorkerOptions {
@@ -69,7 +71,9 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     for (const fn of cleanups.reverse()) await fn();
   };
   try {
-    const db = openDatabase(config.databasePath);
+    protectDataDir(config.dataDir, config.databasePath);
+    const db = openDatabase(config.databasePath, loadDataKeys(config));
+    protectDataDir(config.dataDir, config.databasePath); // the files SQLite just created
     cleanups.push(() => closeDatabase(db));
 
     let redisTarget: RedisTarget;

@@ -1,5 +1,6 @@
 import { eq, inArray } from 'drizzle-orm';
 import type { Db } from '../../db/connection.ts';
+import { orderPersonalData } from '../../db/orders.ts';
 import { orderItems, productionItems } from '../../db/schema.ts';
 import { shipmentsOfOrder } from '../../db/shipments.ts';
 import { findOrder } from './record.ts';
@@ -7,6 +8,7 @@ import { findOrder } from './record.ts';
 /** The order confirmation view: the order, its payment status, production per item and every shipment. */
 export function orderView(db: Db, ref: string) {
   const order = findOrder(db, ref);
+  const personal = orderPersonalData(db, order);
   const items = db.select().from(orderItems).where(eq(orderItems.orderId, order.id)).all();
   const production = items.length ? db.select().from(productionItems).where(inArray(productionItems.orderItemId, items.map((i) => i.id))).all() : [];
   return {
@@ -20,10 +22,13 @@ export function orderView(db: Db, ref: string) {
     shipBy: order.shipBy,
     currency: order.currency,
     totalMinor: order.totalMinor,
-    buyerName: order.buyerName,
+    buyerName: personal.buyerName,
+    buyerEmail: personal.buyerEmail,
     buyerUsername: order.buyerUsername,
     buyerUsernameKind: order.buyerUsernameKind,
-    shippingAddress: order.shippingAddress,
+    shippingAddress: personal.shippingAddress,
+    buyerNote: personal.buyerNote,
+    giftMessage: personal.giftMessage,
     addressUnavailable: order.addressUnavailable,
     flags: order.flags ?? [],
     items: items.map((i) => {

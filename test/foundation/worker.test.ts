@@ -4,6 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { orders } from '../../db/schema.ts';
 import { getCursor } from '../../db/accounts.ts';
 import { openDatabase, closeDatabase } from '../../db/connection.ts';
+import { loadDataKeys } from '../../src/data-keys.ts';
 import { FakeAdapter, type FakeRawOrder } from '../support/fake-adapter.ts';
 import { redisPrefix, silentLog, tempDir, withEphemeralPort } from '../support/env.ts';
 import { startTestWorker } from './support-worker.ts';
@@ -67,7 +68,7 @@ describe('worker', () => {
     await sleep(200);
     release();
     await stopping; // graceful: the running poll finishes its pages before the process closes
-    const db = openDatabase(dbPath);
+    const db = openDatabase(dbPath, loadDataKeys(t.worker.config));
     try {
       expect(db.select().from(orders).all()).toHaveLength(6);
       expect(getCursor(db, 'etsy:shop-stop', 'orders')).toBe(raw('S5', 5).modified);

@@ -8,6 +8,7 @@ import { Redis } from 'ioredis';
 import { pino, type Logger } from 'pino';
 import { Writable } from 'node:stream';
 import { openDatabase, closeDatabase, type Db } from '../../db/connection.ts';
+import { dataKey, type DataKeys } from '../../db/crypto.ts';
 import { createLogger } from '../../src/logger.ts';
 import { deleteKeysWithPrefix } from '../../jobs/connection.ts';
 
@@ -18,10 +19,13 @@ export function tempDir(prefix = 'osw-test-'): { path: string; remove(): void } 
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
 }
 
+/** The data key of test databases (a fixed one, so a test can reopen what it wrote). */
+export const TEST_KEYS: DataKeys = { current: dataKey(Buffer.alloc(32, 7)), previous: [] };
+
 export function tempDatabase(): { db: Db; path: string; dispose(): void } {
   const dir = tempDir();
   const path = join(dir.path, 'test.sqlite');
-  const db = openDatabase(path);
+  const db = openDatabase(path, TEST_KEYS);
   return {
     db,
     path,

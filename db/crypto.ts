@@ -1,0 +1,93 @@
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+
+/**
+ * Buyers' personal data and the marketplace tokens are stored sealed with AES-256-GCM (node:crypto):
+ * a fresh 12-byte IV per value, the 16-byte tag authenticating it. A sealed text reads
+ * `osw1:<key id>:<base64 of iv | tag | ciphertext>`; the key id (from the key's hash) says which key
+ * sealed it, so a rotation can read the old key's values while it re-seals them with the new one.
+ */
+const PREFIX = 'osw1:';
+const MAGIC = Buffer.from('OSW1');
+
+export interface DataKey {
+  id: string;
+  key: Buffer;
+}
+
+/** The key that seals, and older ones that may still open values (during a rotation). */
+export interface DataKeys {
+  current: DataKey;
+  previous: DataKey[];
+}
+
+export class DataKeyError extends Error {
+  override name = 'DataKeyError';
+}
+
+export const dataKey = (key: Buffer): DataKey => {
+  if (key.length !== 32) throw new DataKeyError(`a data key is 32 bytes (AES-256), this one is ${key.length}`);
+  return { id: createHash('sha256').update(key).digest('hex').slice(0, 8), key };
+};
+
+/** A key from DATA_KEY's text: 64 hex digits or base64 of 32 bytes. */
+export function parseDataKey(text: string): DataKey {
+  const t = text.trim();
+  const bytes = /^[0-9a-f]{64}$/i.test(t) ? Buffer.from(t, 'hex') : Buffer.from(t, 'base64');
+  return dataKey(bytes);
+}
+
+export const newDataKey = (): DataKey => dataKey(randomBytes(32));
+export const encodeDataKey = (k: DataKey): string => k.key.toString('base64');
+
+/** The key file's key, created (0600, base64) on first start. */
+export function keyFromFile(path: string): DataKey {
+  if (!existsSync(path)) {
+    const k = newDataKey();
+    writeFileSync(path, `${encodeDataKey(k)}\n`, { mode: 0o600, flag: 'wx' });
+    return k;
+  }
+  return parseDataKey(readFileSync(path, 'utf8'));
+}
+
+function encrypt(k: DataKey, plain: Buffer): Buffer {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', k.key, iv);
+  const body = Buffer.concat([cipher.update(plain), cipher.final()]);
+  return Buffer.concat([iv, cipher.getAuthTag(), body]);
+}
+
+function decrypt(keys: DataKeys, id: string, sealed: Buffer): Buffer {
+  const k = [keys.current, ...keys.previous].find((x) => x.id === id);
+  if (!k) throw new DataKeyError(`a value was sealed with data key ${id}, which is not configured (DATA_KEY, DATA_KEY_PREVIOUS or the key file)`);
+  const decipher = createDecipheriv('aes-256-gcm', k.key, sealed.subarray(0, 12));
+  decipher.setAuthTag(sealed.subarray(12, 28));
+  return Buffer.concat([decipher.update(sealed.subarray(28)), decipher.final()]);
+}
+
+export function sealText(keys: DataKeys, plain: string | null | undefined): string | null {
+  if (plain === null || plain === undefined) return null;
+  return `${PREFIX}${keys.current.id}:${encrypt(keys.current, Buffer.from(plain, 'utf8')).toString('base64')}`;
+}
+
+/** A sealed text opened; a value from before encryption (no prefix) is returned as it is. */
+export function openText(keys: DataKeys, stored: string | null | undefined): string | null {
+  if (stored === null || stored === undefined) return null;
+  if (!stored.startsWith(PREFIX)) return stored;
+  const [id, body] = stored.slice(PREFIX.length).split(':');
+  return decrypt(keys, id!, Buffer.from(body ?? '', 'base64')).toString('utf8');
+}
+
+export const isSealedText = (stored: string | null | undefined) => typeof stored === 'string' && stored.startsWith(PREFIX);
+
+/** Bytes (a compressed raw payload) sealed: MAGIC, the key id, then iv | tag | ciphertext. */
+export function sealBytes(keys: DataKeys, plain: Buffer): Buffer {
+  return Buffer.concat([MAGIC, Buffer.from(keys.current.id, 'ascii'), encrypt(keys.current, plain)]);
+}
+
+export function openBytes(keys: DataKeys, stored: Buffer): Buffer {
+  if (!stored.subarray(0, 4).equals(MAGIC)) return stored;
+  return decrypt(keys, stored.subarray(4, 12).toString('ascii'), stored.subarray(12));
+}
+
+export const isSealedBytes = (stored: Buffer) => stored.subarray(0, 4).equals(MAGIC);
