@@ -3,6 +3,7 @@ import { createReadStream, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureAccount } from '../db/accounts.ts';
 import { closeDatabase, openDatabase } from '../db/connection.ts';
+import { newDataKey } from '../db/crypto.ts';
 import { importShipmentsCsv } from '../jobs/fulfillment/csv-import.ts';
 import { mb, round } from './support.ts';
 
@@ -27,7 +28,7 @@ tick();
  */
 export async function benchCsvImport(dir: string, rows = 100_000) {
   const dbPath = join(dir, 'csv.sqlite');
-  const db = openDatabase(dbPath);
+  const db = openDatabase(dbPath, { current: newDataKey(), previous: [] });
   const account = ensureAccount(db, 'etsy', 'bench-shop');
   const purchasedAt = new Date(Date.now() - 86_400_000).toISOString();
   // The orders, written directly (fast, and without leaving this process's memory high before the import).

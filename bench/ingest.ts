@@ -4,6 +4,7 @@ import { setRateScale } from '../adapters/limiter.ts';
 import type { MarketplaceAdapter, Order, OrderPage } from '../adapters/types.ts';
 import { PLATFORMS } from '../config/env.ts';
 import { openDatabase } from '../db/connection.ts';
+import { newDataKey } from '../db/crypto.ts';
 import { pollAccount, type OrderIntake } from '../jobs/poll.ts';
 import { productionFeature } from '../jobs/production/index.ts';
 import { startSandbox } from '../sandbox/server.ts';
@@ -85,7 +86,7 @@ export async function benchIngest(dir: string, total = 50_000) {
 }
 
 function bareInsert(path: string, orders: Order[]): number {
-  const schemaDb = openDatabase(path); // same schema and indexes as the real store
+  const schemaDb = openDatabase(path, { current: newDataKey(), previous: [] }); // same schema and indexes as the real store
   schemaDb.$client.close();
   const db = new Database(path);
   db.pragma('journal_mode = WAL');

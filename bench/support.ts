@@ -8,6 +8,7 @@ import { loadConfig, PLATFORMS, type Config } from '../config/env.ts';
 import type { SandboxOrder } from '../sandbox/generator.ts';
 import type { SandboxStore } from '../sandbox/store.ts';
 import { openDatabase, type Db } from '../db/connection.ts';
+import { newDataKey } from '../db/crypto.ts';
 import { deleteKeysWithPrefix } from '../jobs/connection.ts';
 import { createQueues, type Queues } from '../jobs/queues.ts';
 import type { WorkerServices } from '../src/worker.ts';
@@ -34,7 +35,7 @@ export interface BenchStores {
 /** A fresh SQLite file and a unique Redis prefix, deleted on close. */
 export async function benchStores(dir: string, name: string): Promise<BenchStores> {
   const dbPath = join(dir, `${name}.sqlite`);
-  const db = openDatabase(dbPath);
+  const db = openDatabase(dbPath, { current: newDataKey(), previous: [] });
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
   const prefix = `osw-bench-${name}-${randomUUID().slice(0, 6)}`;
   const queues = createQueues({ connection: redis, prefix });

@@ -83,6 +83,21 @@ export const envSchema = z.object({
   REDIS_PREFIX: z.preprocess((v) => emptyToUndefined(v) ?? 'osw', z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only')),
   DATA_DIR: z.preprocess((v) => emptyToUndefined(v) ?? './data', z.string()),
   DATABASE_PATH: optionalString,
+  // Data at rest: the AES-256 key sealing buyers' personal data and tokens (64 hex digits or base64 of
+  // 32 bytes); unset: a key file created on first start. DATA_KEY_PREVIOUS: older keys during a rotation.
+  DATA_KEY: z.preprocess(
+    emptyToUndefined,
+    z.string().regex(/^(?:[0-9a-fA-F]{64}|[A-Za-z0-9+/]{43}=)$/, 'must be 32 random bytes as 64 hex digits or base64 (openssl rand -base64 32)').optional(),
+  ),
+  DATA_KEY_PREVIOUS: z.preprocess(
+    (v) => emptyToUndefined(v) ?? '',
+    z
+      .string()
+      .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+      .refine((keys) => keys.every((k) => /^(?:[0-9a-fA-F]{64}|[A-Za-z0-9+/]{43}=)$/.test(k)), 'each key must be 64 hex digits or base64 of 32 bytes'),
+  ),
+  DATA_KEY_FILE: optionalString,
+  PII_RETENTION_DAYS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(36_500).optional()),
   POLL_INTERVAL: duration('5m', 1_000, 86_400_000),
   HTTP_HOST: z.preprocess((v) => emptyToUndefined(v) ?? '127.0.0.1', z.string().regex(/^[A-Za-z0-9.:-]+$/, 'must be an IP address or a host name')),
   HTTP_PORT: intFrom(3000, 1, 65_535),
@@ -142,6 +157,8 @@ const EXAMPLES: Partial<Record<keyof Env, string>> = {
   ADMIN_PASSWORD: 'a long passphrase, 12+ characters',
   LOG_LEVEL: 'info',
   SHUTDOWN_TIMEOUT: '30s',
+  DATA_KEY: 'output of: openssl rand -base64 32',
+  PII_RETENTION_DAYS: '90',
 };
 
 /** Where a user finds a credential, added to the problem when it is missing. */
@@ -219,6 +236,12 @@ export interface Config {
   redisPrefix: string;
   dataDir: string;
   databasePath: string;
+  /** The data key (DATA_KEY), older keys (DATA_KEY_PREVIOUS), or the key file used when DATA_KEY is unset. */
+  dataKey?: string;
+  dataKeyPrevious: string[];
+  dataKeyFile: string;
+  /** Shipped or cancelled orders' personal data is purged after this many days (unset: kept). */
+  piiRetentionDays?: number;
   pollIntervalMs: number;
   http: { host: string; port: number; allowedHosts: string[]; adminUser?: string; adminPassword?: string };
   logLevel: Env['LOG_LEVEL'];
@@ -252,6 +275,8 @@ export function configSecrets(c: Config): string[] {
     etsy?.accessToken,
     etsy?.refreshToken,
     c.http.adminPassword,
+    c.dataKey,
+    ...c.dataKeyPrevious,
   ].filter((v): v is string => typeof v === 'string' && v.length > 0);
 }
 
@@ -354,6 +379,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redisPrefix: e.REDIS_PREFIX,
     dataDir: e.DATA_DIR,
     databasePath: e.DATABASE_PATH ?? `${e.DATA_DIR}/orders.sqlite`,
+    dataKey: e.DATA_KEY,
+    dataKeyPrevious: e.DATA_KEY_PREVIOUS,
+    dataKeyFile: e.DATA_KEY_FILE ?? `${e.DATA_DIR}/data.key`,
+    piiRetentionDays: e.PII_RETENTION_DAYS,
     pollIntervalMs: e.POLL_INTERVAL,
     http: { host: e.HTTP_HOST, port: e.HTTP_PORT, allowedHosts: e.HTTP_ALLOWED_HOSTS, adminUser: e.ADMIN_USER, adminPassword: e.ADMIN_PASSWORD },
     logLevel: e.LOG_LEVEL,
