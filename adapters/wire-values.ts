@@ -1,4 +1,5 @@
 import { decodeHTMLStrict } from 'entities';
+import type { z } from 'zod';
 import { BadPayloadError } from '../src/errors.ts';
 import type { Address } from './types.ts';
 
@@ -53,4 +54,18 @@ export function compactAddress(fields: { [K in keyof Address]?: string | null })
     if (text) out[k as keyof Address] = text;
   }
   return out;
+}
+
+/**
+ * A raw marketplace payload checked against its wire schema (the types of every field the mapper
+ * reads; unknown fields pass). The first mismatch is a BadPayloadError naming the field, so a live
+ * API sending a number where a string was, or null for a list, quarantines the order instead of
+ * crashing the page.
+ */
+export function parseWire<S extends z.ZodType>(schema: S, raw: unknown): z.output<S> {
+  const result = schema.safeParse(raw);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const field = issue.path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join('') || '(order)';
+  throw new BadPayloadError(field, issue.code === 'invalid_type' && issue.input === undefined ? 'missing' : issue.message);
 }

@@ -4,6 +4,7 @@ const exponentCache = new Map<string, number>();
 
 /** ISO 4217 minor-unit exponent (USD 2, JPY 0, KWD 3), from the runtime's ICU data. */
 export function currencyExponent(currency: string): number {
+  if (typeof currency !== 'string') throw new BadPayloadError('currency', `${JSON.stringify(currency) ?? String(currency)} is not an ISO 4217 code`);
   const code = currency.toUpperCase();
   let exp = exponentCache.get(code);
   if (exp === undefined) {
@@ -19,6 +20,7 @@ export function currencyExponent(currency: string): number {
  * through a float). More decimals than the currency has are accepted only when they are zeros.
  */
 export function decimalToMinor(amount: string, currency: string, field = 'amount'): number {
+  if (typeof amount !== 'string') throw new BadPayloadError(field, `${JSON.stringify(amount) ?? String(amount)} is not a decimal amount`);
   const m = /^\s*(-?)(\d+)(?:\.(\d+))?\s*$/.exec(amount);
   if (!m) throw new BadPayloadError(field, `"${amount}" is not a decimal amount`);
   const [, sign, whole, frac = ''] = m;

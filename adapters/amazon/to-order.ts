@@ -1,9 +1,9 @@
 import { accountId } from '../../db/accounts.ts';
 import { BadPayloadError } from '../../src/errors.ts';
-import { compactAddress, isoDateTime, plainText, wireEnum } from '../wire-values.ts';
+import { compactAddress, isoDateTime, parseWire, plainText, wireEnum } from '../wire-values.ts';
 import { decimalToMinor } from '../../src/money.ts';
 import { CUSTOMIZATION_PENDING, type Address, type Order, type OrderItem, type OrderStatus, type PaymentStatus } from '../types.ts';
-import type { AmazonCustomization, AmazonMoney, AmazonOrder, AmazonOrderItem, AmazonRawOrder, FulfillmentStatus } from './wire.ts';
+import { amazonOrderSchema, type AmazonCustomization, type AmazonMoney, type AmazonOrder, type AmazonOrderItem, type AmazonRawOrder, type FulfillmentStatus } from './wire.ts';
 
 /** Each marketplace's currency, for orders Amazon sends without any amount (PENDING ones often). */
 const MARKETPLACE_CURRENCY: Record<string, string> = {
@@ -70,10 +70,20 @@ function personalizationOf(c: AmazonCustomization | undefined): string | undefin
   return texts.map((t) => `${t.label}: ${t.text}`).join('\n');
 }
 
+/** How many of the line Amazon reports shipped: a whole number within the line, or the status says. */
+function fulfilledOf(item: AmazonOrderItem, field: string, shipped: boolean): number {
+  const n = item.fulfillment?.quantityFulfilled;
+  if (n === undefined || n === null) return shipped ? item.quantityOrdered : 0;
+  if (!Number.isSafeInteger(n) || n < 0 || n > item.quantityOrdered) {
+    throw new BadPayloadError(`${field}.fulfillment.quantityFulfilled`, `"${n}" is not a whole number between 0 and ${item.quantityOrdered}`);
+  }
+  return n;
+}
+
 function toItem(item: AmazonOrderItem, index: number, shipped: boolean, currency: string, priced: boolean, customizations: AmazonRawOrder['customizations']): OrderItem {
   const field = `orderItems[${index}]`;
   if (!item || typeof item.orderItemId !== 'string' || !item.orderItemId) throw new BadPayloadError(`${field}.orderItemId`, 'missing');
-  if (!Number.isInteger(item.quantityOrdered) || item.quantityOrdered < 0) {
+  if (!Number.isSafeInteger(item.quantityOrdered) || item.quantityOrdered < 0) {
     throw new BadPayloadError(`${field}.quantityOrdered`, `"${String(item.quantityOrdered)}" is not a whole number`);
   }
   if (!item.product || typeof item.product !== 'object') throw new BadPayloadError(`${field}.product`, 'missing');
@@ -100,7 +110,7 @@ function toItem(item: AmazonOrderItem, index: number, shipped: boolean, currency
     skuFallback: sku ? undefined : `no seller SKU on the line: ASIN ${p.asin ?? '?'}`,
     title: plainText(p.title) ?? '(untitled listing)',
     quantity: item.quantityOrdered,
-    quantityShipped: item.fulfillment?.quantityFulfilled ?? (shipped ? item.quantityOrdered : 0),
+    quantityShipped: fulfilledOf(item, field, shipped),
     unitPriceMinor: unitPrice ? money(unitPrice, currency, `${field}.product.price.unitPrice`) : 0,
     personalization: personalizationOf(customization),
     variations: customization?.options,
@@ -137,9 +147,9 @@ const breakdown = (o: AmazonOrder, type: string, currency: string) => {
  * the order cannot be trusted (the poll quarantines it and goes on).
  */
 export function amazonOrderToOrder(raw: AmazonRawOrder, sellerId: string): Order {
-  const o = raw?.order;
-  if (!o || typeof o.orderId !== 'string' || !o.orderId) throw new BadPayloadError('orderId', 'missing');
-  if (!Array.isArray(o.orderItems)) throw new BadPayloadError('orderItems', 'missing');
+  // The schema checks the type of every field read below; the interface documents them.
+  const o = parseWire(amazonOrderSchema, raw?.order) as unknown as AmazonOrder;
+  if (!o.orderId) throw new BadPayloadError('orderId', 'missing');
   const { status, paymentStatus, flag } = amazonStatus(o.fulfillment?.fulfillmentStatus);
   const currency = orderCurrency(o);
   const priced = status !== 'pending' && status !== 'cancelled';

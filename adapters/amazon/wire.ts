@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 /**
  * The parts of Amazon's wire format the adapter reads and writes: Orders API 2026-01-01
  * (`definitions/Order` in orders_2026-01-01.json) and v0 `ConfirmShipmentRequest` (ordersV0.json).
@@ -124,3 +126,53 @@ export interface AmazonRawOrder {
   order: AmazonOrder;
   customizations?: Record<string, AmazonCustomization>;
 }
+
+/** The order as the mapper reads it (parseWire): the fields it relies on, each of its type. */
+const text = z.string().nullish();
+const amazonMoneySchema = z.looseObject({ amount: z.string(), currencyCode: z.string() });
+export const amazonOrderSchema = z.looseObject({
+  orderId: z.string(),
+  createdTime: text,
+  lastUpdatedTime: text,
+  salesChannel: z.looseObject({ marketplaceId: text }).nullish(),
+  buyer: z.looseObject({ buyerName: text, buyerEmail: text }).nullish(),
+  recipient: z
+    .looseObject({
+      deliveryAddress: z
+        .looseObject({
+          name: text,
+          addressLine1: text,
+          addressLine2: text,
+          addressLine3: text,
+          city: text,
+          stateOrRegion: text,
+          postalCode: text,
+          countryCode: text,
+          phone: text,
+        })
+        .nullish(),
+    })
+    .nullish(),
+  proceeds: z.looseObject({ grandTotal: amazonMoneySchema.nullish(), breakdowns: z.array(z.looseObject({ type: text, subtotal: amazonMoneySchema })).nullish() }).nullish(),
+  fulfillment: z.looseObject({ fulfillmentStatus: text, fulfilledBy: text, shipByWindow: z.looseObject({ latestDateTime: text }).nullish() }).nullish(),
+  orderItems: z.array(
+    z.looseObject({
+      orderItemId: z.string(),
+      quantityOrdered: z.number(),
+      product: z.looseObject({
+        asin: text,
+        title: text,
+        sellerSku: text,
+        price: z.looseObject({ unitPrice: amazonMoneySchema.nullish() }).nullish(),
+        customization: z.looseObject({ customizedUrl: text }).nullish(),
+      }),
+      fulfillment: z
+        .looseObject({
+          quantityFulfilled: z.number().nullish(),
+          packing: z.looseObject({ giftOption: z.looseObject({ giftMessage: text, giftWrapLevel: text }).nullish() }).nullish(),
+        })
+        .nullish(),
+      cancellation: z.looseObject({ cancellationRequest: z.looseObject({ cancelReason: text }).nullish() }).nullish(),
+    }),
+  ),
+});

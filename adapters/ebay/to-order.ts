@@ -1,9 +1,9 @@
 import { accountId } from '../../db/accounts.ts';
 import { BadPayloadError } from '../../src/errors.ts';
-import { compactAddress, isoDateTime, plainText, wireEnum } from '../wire-values.ts';
+import { compactAddress, isoDateTime, parseWire, plainText, wireEnum } from '../wire-values.ts';
 import { decimalToMinor } from '../../src/money.ts';
 import type { Order, OrderItem, OrderStatus, PaymentStatus } from '../types.ts';
-import type { EbayAmount, EbayLineItem, EbayOrder } from './wire.ts';
+import { ebayOrderSchema, type EbayAmount, type EbayLineItem, type EbayOrder } from './wire.ts';
 
 /** eBay has no personalization field; listings that ask for text carry it as a variation aspect. */
 const PERSONALIZATION = /^personali[sz](e|ation)/i;
@@ -46,8 +46,9 @@ export function ebayStatus(o: EbayOrder): { status: OrderStatus; paymentStatus: 
 
 function toItem(l: EbayLineItem, index: number, currency: string): OrderItem {
   const field = `lineItems[${index}]`;
-  if (!l?.lineItemId) throw new BadPayloadError(`${field}.lineItemId`, 'missing');
-  if (!Number.isInteger(l.quantity) || l.quantity! < 1) throw new BadPayloadError(`${field}.quantity`, `"${l.quantity}" is not a positive integer`);
+  if (!l || typeof l !== 'object') throw new BadPayloadError(field, 'is not a line item');
+  if (typeof l.lineItemId !== 'string' || !l.lineItemId) throw new BadPayloadError(`${field}.lineItemId`, 'missing');
+  if (!Number.isSafeInteger(l.quantity) || l.quantity! < 1) throw new BadPayloadError(`${field}.quantity`, `"${l.quantity}" is not a positive integer`);
   const quantity = l.quantity!;
   // lineItemCost is the line's price before discounts: the unit price times the quantity.
   const lineCost = money(l.lineItemCost, currency, `${field}.lineItemCost`);
@@ -106,8 +107,10 @@ function usernameKind(o: EbayOrder, opts: EbayNormalizeOptions): 'username' | 'u
   return country === undefined || country.toUpperCase() === 'US' ? 'user_id' : 'username';
 }
 
-export function ebayOrderToOrder(o: EbayOrder, sellerId: string, opts: EbayNormalizeOptions = {}): Order {
-  if (!o?.orderId) throw new BadPayloadError('orderId', 'missing');
+export function ebayOrderToOrder(raw: EbayOrder, sellerId: string, opts: EbayNormalizeOptions = {}): Order {
+  // The schema checks the type of every field read below; the interface documents them.
+  const o = parseWire(ebayOrderSchema, raw) as unknown as EbayOrder;
+  if (!o.orderId) throw new BadPayloadError('orderId', 'missing');
   if (!Array.isArray(o.lineItems) || o.lineItems.length === 0) throw new BadPayloadError('lineItems', 'missing or empty');
   const currency = o.pricingSummary?.total?.currency;
   if (!currency) throw new BadPayloadError('pricingSummary.total.currency', 'missing');

@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 /**
  * The parts of eBay's Sell Fulfillment v1 wire format the adapter reads (components/schemas in
  * sell_fulfillment_v1_oas3.yaml, v1.20.4). Enum values are eBay's documented ones; every field is
@@ -157,3 +159,79 @@ export interface EbayTokenResponse {
   refresh_token?: string;
   refresh_token_expires_in?: number;
 }
+
+/** The order as the mapper reads it (parseWire): every field optional on the wire, but of its type. */
+const text = z.string().nullish();
+const ebayAmountSchema = z.looseObject({ value: text, currency: text }).nullish();
+const ebayAddressSchema = z.looseObject({
+  addressLine1: text,
+  addressLine2: text,
+  city: text,
+  countryCode: text,
+  postalCode: text,
+  stateOrProvince: text,
+});
+export const ebayOrderSchema = z.looseObject({
+  orderId: text,
+  creationDate: text,
+  lastModifiedDate: text,
+  orderFulfillmentStatus: text,
+  orderPaymentStatus: text,
+  buyerCheckoutNotes: text,
+  buyer: z
+    .looseObject({
+      username: text,
+      taxAddress: z.looseObject({ countryCode: text }).nullish(),
+      buyerRegistrationAddress: z.looseObject({ contactAddress: ebayAddressSchema.nullish() }).nullish(),
+    })
+    .nullish(),
+  cancelStatus: z.looseObject({ cancelState: text, cancelRequests: z.array(z.looseObject({ cancelRequestState: text }).nullish()).nullish() }).nullish(),
+  fulfillmentStartInstructions: z
+    .array(
+      z
+        .looseObject({
+          shippingStep: z
+            .looseObject({
+              shipTo: z
+                .looseObject({
+                  fullName: text,
+                  companyName: text,
+                  email: text,
+                  contactAddress: ebayAddressSchema.nullish(),
+                  primaryPhone: z.looseObject({ phoneNumber: text }).nullish(),
+                })
+                .nullish(),
+            })
+            .nullish(),
+        })
+        .nullish(),
+    )
+    .nullish(),
+  lineItems: z
+    .array(
+      z.looseObject({
+        lineItemId: text,
+        legacyItemId: text,
+        legacyVariationId: text,
+        sku: text,
+        title: text,
+        quantity: z.number().nullish(),
+        lineItemCost: ebayAmountSchema,
+        lineItemFulfillmentStatus: text,
+        lineItemFulfillmentInstructions: z.looseObject({ shipByDate: text, guaranteedDelivery: z.boolean().nullish() }).nullish(),
+        variationAspects: z.array(z.looseObject({ name: text, value: text }).nullish()).nullish(),
+        giftDetails: z.looseObject({ message: text }).nullish(),
+      }),
+    )
+    .nullish(),
+  pricingSummary: z
+    .looseObject({
+      priceSubtotal: ebayAmountSchema,
+      priceDiscount: ebayAmountSchema,
+      deliveryCost: ebayAmountSchema,
+      deliveryDiscount: ebayAmountSchema,
+      tax: ebayAmountSchema,
+      total: ebayAmountSchema,
+    })
+    .nullish(),
+});

@@ -2,8 +2,8 @@ import { accountId } from '../../db/accounts.ts';
 import { BadPayloadError } from '../../src/errors.ts';
 import { fractionToMinor } from '../../src/money.ts';
 import type { Order, OrderItem, OrderStatus, PaymentStatus } from '../types.ts';
-import { compactAddress, displayText, plainText, unescapeHtml, wireEnum } from '../wire-values.ts';
-import type { EtsyMoney, EtsyReceipt, EtsyTransaction } from './wire.ts';
+import { compactAddress, displayText, parseWire, plainText, unescapeHtml, wireEnum } from '../wire-values.ts';
+import { etsyReceiptSchema, type EtsyMoney, type EtsyReceipt, type EtsyTransaction } from './wire.ts';
 
 /**
  * Etsy's personalization arrives as transaction variations with property_id 54. Since the 2026
@@ -14,9 +14,11 @@ import type { EtsyMoney, EtsyReceipt, EtsyTransaction } from './wire.ts';
 const PERSONALIZATION_PROPERTY_ID = 54;
 const PERSONALIZATION = /^personali[sz]ation$/i;
 
+/** Epoch seconds to ISO 8601; a value no date can have (negative, NaN, past year 275760) names its field. */
 const iso = (epochSeconds: number, field: string) => {
-  if (!Number.isFinite(epochSeconds) || epochSeconds <= 0) throw new BadPayloadError(field, `"${epochSeconds}" is not a timestamp`);
-  return new Date(epochSeconds * 1000).toISOString();
+  const at = new Date(epochSeconds * 1000);
+  if (!Number.isFinite(epochSeconds) || epochSeconds <= 0 || Number.isNaN(at.getTime())) throw new BadPayloadError(field, `"${epochSeconds}" is not a timestamp`);
+  return at.toISOString();
 };
 
 function money(m: EtsyMoney | undefined, field: string): number {
@@ -53,8 +55,9 @@ export function etsyStatus(r: EtsyReceipt): { status: OrderStatus; paymentStatus
 
 function toItem(t: EtsyTransaction, index: number, currency: string, receiptShipped: boolean): OrderItem {
   const field = `transactions[${index}]`;
-  if (typeof t.transaction_id !== 'number') throw new BadPayloadError(`${field}.transaction_id`, 'missing');
-  if (!Number.isInteger(t.quantity) || t.quantity < 1) throw new BadPayloadError(`${field}.quantity`, `"${t.quantity}" is not a positive integer`);
+  if (!t || typeof t !== 'object') throw new BadPayloadError(field, 'is not a transaction');
+  if (!Number.isSafeInteger(t.transaction_id)) throw new BadPayloadError(`${field}.transaction_id`, 'missing or not an id');
+  if (!Number.isSafeInteger(t.quantity) || t.quantity < 1) throw new BadPayloadError(`${field}.quantity`, `"${t.quantity}" is not a positive integer`);
   if (t.price?.currency_code && t.price.currency_code !== currency) {
     throw new BadPayloadError(`${field}.price.currency_code`, `${t.price.currency_code} differs from the receipt's ${currency}`);
   }
@@ -92,13 +95,15 @@ function toItem(t: EtsyTransaction, index: number, currency: string, receiptShip
  * Where an Etsy shop receipt becomes an Order. Pure: throws BadPayloadError naming the field
  * when the receipt cannot be trusted (the poll quarantines it and goes on).
  */
-export function etsyReceiptToOrder(r: EtsyReceipt, shopId: string): Order {
-  if (typeof r?.receipt_id !== 'number') throw new BadPayloadError('receipt_id', 'missing');
-  if (!Array.isArray(r.transactions)) throw new BadPayloadError('transactions', 'missing');
-  if (!r.grandtotal?.currency_code) throw new BadPayloadError('grandtotal.currency_code', 'missing');
+export function etsyReceiptToOrder(raw: EtsyReceipt, shopId: string): Order {
+  // The schema checks the type of every field read below; the interface documents them.
+  const r = parseWire(etsyReceiptSchema, raw) as unknown as EtsyReceipt;
+  if (!r.grandtotal.currency_code) throw new BadPayloadError('grandtotal.currency_code', 'missing');
   const currency = r.grandtotal.currency_code;
   const { status, paymentStatus } = etsyStatus(r);
-  const shipDates = r.transactions.map((t) => t.expected_ship_date).filter((d): d is number => typeof d === 'number' && d > 0);
+  const shipDates = r.transactions.flatMap((t, i) =>
+    typeof t.expected_ship_date === 'number' && t.expected_ship_date > 0 ? [iso(t.expected_ship_date, `transactions[${i}].expected_ship_date`)] : [],
+  );
 
   // Etsy withholds the address from apps not allowed to read it: that is "unavailable", not blank.
   const hasAddress = Boolean(r.first_line?.trim() || r.formatted_address?.trim());
@@ -122,7 +127,7 @@ export function etsyReceiptToOrder(r: EtsyReceipt, shopId: string): Order {
     paymentStatus,
     purchasedAt: iso(r.created_timestamp, 'created_timestamp'),
     updatedAt: iso(r.updated_timestamp, 'updated_timestamp'),
-    shipBy: shipDates.length ? new Date(Math.min(...shipDates) * 1000).toISOString() : undefined,
+    shipBy: shipDates.length ? shipDates.sort()[0] : undefined,
     currency,
     totalMinor: money(r.grandtotal, 'grandtotal'),
     // Before the discount, as on every platform: Etsy's own `subtotal` is after it.

@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 /** The parts of Etsy's v3 wire format the adapter reads (components/schemas in the official definition). */
 export interface EtsyMoney {
   amount: number;
@@ -78,3 +80,49 @@ export interface EtsyReceiptList {
   count: number;
   results: EtsyReceipt[];
 }
+
+/** Money, variations, transactions, shipments and the receipt as the mapper reads them (parseWire). */
+const text = z.string().nullish();
+const count = z.number().nullish();
+const etsyMoneySchema = z.looseObject({ amount: z.number(), divisor: z.number(), currency_code: z.string() });
+export const etsyReceiptSchema = z.looseObject({
+  receipt_id: z.number(),
+  status: z.string(),
+  buyer_email: text,
+  name: text,
+  first_line: text,
+  second_line: text,
+  city: text,
+  state: text,
+  zip: text,
+  country_iso: text,
+  formatted_address: text,
+  message_from_buyer: text,
+  is_paid: z.boolean(),
+  is_shipped: z.boolean(),
+  is_gift: z.boolean().nullish(),
+  gift_message: text,
+  created_timestamp: z.number(),
+  updated_timestamp: z.number(),
+  grandtotal: etsyMoneySchema,
+  subtotal: etsyMoneySchema.nullish(),
+  total_price: etsyMoneySchema.nullish(),
+  discount_amt: etsyMoneySchema.nullish(),
+  total_shipping_cost: etsyMoneySchema.nullish(),
+  total_tax_cost: etsyMoneySchema.nullish(),
+  shipments: z.array(z.looseObject({ receipt_shipping_id: count, carrier_name: text, tracking_code: text })).nullish(),
+  transactions: z.array(
+    z.looseObject({
+      transaction_id: z.number(),
+      title: text,
+      quantity: z.number(),
+      listing_id: count,
+      product_id: count,
+      sku: text,
+      price: etsyMoneySchema,
+      variations: z.array(z.looseObject({ property_id: count, formatted_name: text, formatted_value: text })).nullish(),
+      expected_ship_date: count,
+      shipped_timestamp: count,
+    }),
+  ),
+});

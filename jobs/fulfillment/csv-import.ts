@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parse } from 'csv-parse';
+import { CsvError, parse } from 'csv-parse';
 import type { Db } from '../../db/connection.ts';
 import type { Shipment } from '../../db/shipments.ts';
 import { errorMessage, ValidationError } from '../../src/errors.ts';
@@ -126,18 +126,25 @@ export async function importShipmentsCsv(
     await sleep(BATCH_PAUSE_MS);
   };
 
-  for await (const cells of parser as AsyncIterable<string[]>) {
-    if (!fields) {
-      fields = columnsOf(cells);
-      continue;
+  try {
+    for await (const cells of parser as AsyncIterable<string[]>) {
+      if (!fields) {
+        fields = columnsOf(cells);
+        continue;
+      }
+      rowNumber += 1;
+      const record: Partial<Record<Field, string>> = {};
+      fields.forEach((f, i) => {
+        if (f && cells[i] !== undefined) record[f] = cells[i];
+      });
+      batch.push({ row: rowNumber, record });
+      if (batch.length >= BATCH_MAX_ROWS) await runBatch();
     }
-    rowNumber += 1;
-    const record: Partial<Record<Field, string>> = {};
-    fields.forEach((f, i) => {
-      if (f && cells[i] !== undefined) record[f] = cells[i];
-    });
-    batch.push({ row: rowNumber, record });
-    if (batch.length >= BATCH_MAX_ROWS) await runBatch();
+  } catch (err) {
+    // A file csv-parse cannot read (a stray quote, a line past the size limit): the rows before it
+    // stand as reported; the rest is refused with the line named.
+    if (err instanceof CsvError) throw new ValidationError(`the CSV cannot be read at line ${(err as CsvError & { lines?: number }).lines ?? '?'}: ${echo(err.message, 200)}`, 'csv');
+    throw err;
   }
   while (batch.length) await runBatch();
   return summary;
