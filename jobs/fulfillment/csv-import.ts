@@ -24,7 +24,7 @@ const fold = (h: string) => h.trim().toLowerCase().replace(/[_-]+/g, ' ').replac
  * waiting process's busy handler sleeps between tries (up to 100 ms), so the running worker's polls
  * get the lock in between, well inside their 5 s busy_timeout, instead of failing "database is locked".
  */
-const BATCH_MAX_MS = 250;
+const BATCH_MAX_MS = 100;
 const BATCH_MAX_ROWS = 1000;
 const BATCH_PAUSE_MS = 120;
 /** A row longer than this is not a shipment; csv-parse refuses it rather than buffering it. */

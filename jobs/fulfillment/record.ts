@@ -112,12 +112,13 @@ export function recordShipment(db: Db, raw: ShipmentInput, mapCarrier: CarrierMa
 
     const items = q(db).items.all({ orderId: order.id });
     // Quantities already on their way: pushed (in quantity_shipped) or recorded but not yet pushed.
-    const pending = new Map<number, number>(claims?.rolledBack ? claims.quantities : undefined);
+    const pending = new Map<number, number>();
     for (const s of recorded) {
       if (s.state === 'pushed' || s.state === 'failed') continue;
       for (const l of s.lines) pending.set(l.orderItemId, (pending.get(l.orderItemId) ?? 0) + l.quantity);
     }
-    const open = (i: (typeof items)[number]) => i.quantity - i.quantityShipped - (pending.get(i.id) ?? 0);
+    const claimed = (id: number) => (claims?.rolledBack ? (claims.quantities.get(id) ?? 0) : 0);
+    const open = (i: (typeof items)[number]) => i.quantity - i.quantityShipped - (pending.get(i.id) ?? 0) - claimed(i.id);
 
     let lines: Shipment['lines'];
     if (!input.items?.length) {

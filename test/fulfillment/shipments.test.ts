@@ -1,9 +1,9 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ShipmentPush, ShipmentPushResult } from '../../adapters/types.ts';
 import { createEtsyAdapter, ETSY_SANDBOX_CREDENTIALS } from '../../adapters/etsy/index.ts';
-import { shipments } from '../../db/schema.ts';
+import { orders, shipments } from '../../db/schema.ts';
 import { pollAccount } from '../../jobs/poll.ts';
 import { productionFeature } from '../../jobs/production/index.ts';
 import { createFulfillmentFeature } from '../../jobs/fulfillment/index.ts';
@@ -37,6 +37,19 @@ class Marketplace extends FakeAdapter {
     return { alreadyPresent: false, remoteId: `remote-${this.uploads.length}` };
   }
 }
+
+/** Another process writing every 20 ms with a 600 ms busy timeout (far stricter than the worker's 5 s). */
+const LOCK_PROBE = `
+import { createRequire } from 'node:module';
+const Database = createRequire(process.argv[1] + '/')('better-sqlite3');
+const db = new Database(process.argv[2]);
+db.pragma('busy_timeout = 600');
+let ok = 0, locked = 0;
+const write = db.prepare("insert into events (type, message) values ('probe', 'write')");
+process.on('SIGTERM', () => { process.stdout.write(JSON.stringify({ ok, locked })); process.exit(0); });
+const tick = () => { try { db.transaction(() => write.run())(); ok++; } catch (e) { if (/locked|busy/i.test(e.message)) locked++; else throw e; } setTimeout(tick, 20); };
+tick();
+`;
 
 const redis = redisPrefix();
 afterAll(() => redis.cleanup());
@@ -203,6 +216,35 @@ describe('shipments', () => {
     await expect(rowsOf('order,order,carrier,tracking\nC1,C1,UPS,1Z0000000000000999')).rejects.toThrow(/headers "order" and "order" both mean order/);
     await expect(rowsOf('__proto__,carrier,tracking\nC1,UPS,1Z0000000000000998')).rejects.toThrow(/header "__proto__" is not a column/);
     await expect(rowsOf('order,carrier\nC1,UPS')).rejects.toThrow(/missing: tracking/);
+    // A spreadsheet formula or markup as carrier is refused like in the API, and echoed escaped.
+    const formula = await rowsOf('order,carrier,tracking\nC3,"=HYPERLINK(""http://evil.example"",""x"")",1Z0000000000000903\nC3,"UPS\u001b[2J",1Z0000000000000904', true);
+    expect(formula[0]).toMatch(/^2:carrier: must be a carrier name/);
+    expect(formula[1]).toMatch(/^3:carrier: must not contain control characters/);
+  });
+
+  it('CSV: a running worker writing the same database is never locked out by an import', async () => {
+    const dbPath = t.worker.config.databasePath;
+    const writer = spawn(process.execPath, ['--input-type=module', '-e', LOCK_PROBE, process.cwd(), dbPath], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    writer.stdout!.on('data', (d) => (out += d));
+    await sleep(300);
+    // 10,000 orders to ship, one row each: every row writes (a dry run rolls back at the end of each batch).
+    const account = t.worker.db.select().from(orders).get()!.accountId;
+    const insertOrder = t.worker.db.$client.prepare(
+      "INSERT INTO orders (platform, account_id, external_id, status, payment_status, purchased_at, remote_updated_at, currency, total_minor) VALUES ('etsy', ?, ?, 'unshipped', 'paid', '2026-11-20T10:00:00.000Z', '2026-11-20T10:00:00.000Z', 'USD', 599) RETURNING id",
+    );
+    const insertItem = t.worker.db.$client.prepare("INSERT INTO order_items (order_id, external_line_id, sku, title, quantity, unit_price_minor) VALUES (?, ?, 'STICKER-PACK', 'Stickers', 1, 599)");
+    t.worker.db.$client.transaction(() => {
+      for (let i = 0; i < 10_000; i++) insertItem.run((insertOrder.get(account, `L${i}`) as { id: number }).id, `L${i}-1`);
+    })();
+    const rows = ['order,carrier,tracking'];
+    for (let i = 0; i < 10_000; i++) rows.push(`L${i},UPS,1Z${String(i).padStart(16, '0')}`);
+    await importShipmentsCsv(t.worker.db, rows.join('\n'), (_p, name) => market.mapCarrier(name), { dryRun: true });
+    writer.kill('SIGTERM');
+    await new Promise((resolve) => writer.on('exit', resolve));
+    const { ok, locked } = JSON.parse(out) as { ok: number; locked: number };
+    expect(ok).toBeGreaterThan(5);
+    expect(locked).toBe(0);
   });
 
   it('CLI: `ordersync ship` records a shipment the running worker pushes once', async () => {
