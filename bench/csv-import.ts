@@ -1,25 +1,11 @@
-import { spawn } from 'node:child_process';
 import { createReadStream, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureAccount } from '../db/accounts.ts';
 import { closeDatabase, openDatabase } from '../db/connection.ts';
 import { newDataKey } from '../db/crypto.ts';
 import { importShipmentsCsv } from '../jobs/fulfillment/csv-import.ts';
+import { startSqliteWriter } from '../test/support/sqlite-writer.ts';
 import { mb, round } from './support.ts';
-
-/** A second process writing to the same database the whole time, as the running worker's polls do. */
-const WRITER = `
-import { createRequire } from 'node:module';
-const Database = createRequire(process.argv[1] + '/')('better-sqlite3');
-const db = new Database(process.argv[2]);
-db.pragma('busy_timeout = 5000');
-let ok = 0, locked = 0;
-const write = db.prepare("insert into events (type, message) values ('bench.writer', 'poll page')");
-const stop = () => { process.stdout.write(JSON.stringify({ ok, locked })); process.exit(0); };
-process.on('SIGTERM', stop);
-const tick = () => { try { db.transaction(() => { for (let i = 0; i < 20; i++) write.run(); })(); ok++; } catch (e) { if (/locked|busy/i.test(e.message)) locked++; else throw e; } setTimeout(tick, 20); };
-tick();
-`;
 
 /**
  * `ordersync ship --csv` of `rows` rows, dry run then for real, against a database of as many orders,
@@ -52,9 +38,7 @@ export async function benchCsvImport(dir: string, rows = 100_000) {
 
   global.gc?.();
   const baselineRss = process.memoryUsage().rss;
-  const writer = spawn(process.execPath, ['--input-type=module', '-e', WRITER, process.cwd(), dbPath], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let writerOut = '';
-  writer.stdout.on('data', (d) => (writerOut += d));
+  const writer = startSqliteWriter(dbPath, 5000); // the worker's busy timeout
   const mapper = () => ({ code: 'usps' });
   let peakRss = 0;
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
@@ -66,10 +50,8 @@ export async function benchCsvImport(dir: string, rows = 100_000) {
   const dry = await run(true);
   const real = await run(false);
   clearInterval(sampler);
-  writer.kill('SIGTERM');
-  await new Promise((resolve) => writer.on('exit', resolve));
+  const other = await writer.stop();
   closeDatabase(db);
-  const other = JSON.parse(writerOut || '{"ok":0,"locked":-1}') as { ok: number; locked: number };
   // The process's RSS before the import is mostly loaded modules (see the footprint issue); the import's
   // own share is the growth above it.
   return {

@@ -78,7 +78,9 @@ export async function pollAccount(deps: PollDeps, stream = 'orders'): Promise<Po
       }
 
       // better-sqlite3's own transaction on the shared connection: drizzle queries and the prepared
-      // upsert statements made through `db` inside it all commit (or roll back) together.
+      // upsert statements made through `db` inside it all commit (or roll back) together. IMMEDIATE:
+      // it takes the write lock at BEGIN, waiting (busy_timeout) for a CLI import's batch to finish; a
+      // deferred one that reads first fails at once with SQLITE_BUSY when another process wrote meanwhile.
       const changes = timed(db.$client.transaction(() => {
         const txDb = db;
         const changed: ChangedOrder[] = [];
@@ -104,7 +106,7 @@ export async function pollAccount(deps: PollDeps, stream = 'orders'): Promise<Po
         intake?.stage(txDb, changed);
         setCursor(txDb, accountId, stream, page.nextCursor);
         return changed;
-      }));
+      }).immediate);
 
       summary.pages += 1;
       summary.fetched += page.orders.length;

@@ -113,7 +113,7 @@ export async function importShipmentsCsv(
       if (opts.dryRun) throw new DryRunRollback();
     });
     try {
-      apply();
+      apply.immediate();
     } catch (err) {
       if (!(err instanceof DryRunRollback)) throw err;
     }

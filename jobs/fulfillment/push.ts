@@ -37,7 +37,7 @@ function applyPushed(db: Db, s: Shipment, remoteId: string | undefined) {
       items.filter((i) => i.quantityShipped >= i.quantity).map((i) => i.id),
     );
     recordEvent(db, { type: 'shipment.pushed', orderId: s.orderId, shipmentId: s.id, message: `${s.carrierCode} ${s.trackingNumber} confirmed by the marketplace` });
-  })();
+  }).immediate();
 }
 
 /**

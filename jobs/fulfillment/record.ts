@@ -164,5 +164,5 @@ export function recordShipment(db: Db, raw: ShipmentInput, mapCarrier: CarrierMa
       for (const l of lines) claims.quantities.set(l.orderItemId, (claims.quantities.get(l.orderItemId) ?? 0) + l.quantity);
     }
     return shipment;
-  })();
+  }).immediate();
 }

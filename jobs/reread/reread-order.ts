@@ -47,7 +47,7 @@ export async function rereadOrder(deps: RereadDeps, accountId: string, externalI
     db.$client.transaction(() => {
       quarantineOrder(db, { accountId, externalId, field: err.field, reason: errorMessage(err), payload: raw });
       recordEvent(db, { type: 'order.quarantined', accountId, message: `order ${externalId} quarantined on re-read: ${errorMessage(err)}`, data: { externalId, field: err.field } });
-    })();
+    }).immediate();
     return { quarantined: errorMessage(err) };
   }
   if (order.flags?.includes(CUSTOMIZATION_PENDING)) {
@@ -62,7 +62,7 @@ export async function rereadOrder(deps: RereadDeps, accountId: string, externalI
     recordEvent(db, { type: 'order.completed', accountId, orderId: result.orderId, message: `order ${externalId}: customization read on re-read` });
     deps.intake?.stage(db, [{ order, result }]);
     return true;
-  })();
+  }).immediate();
   if (!stored) return { skipped: 'a newer copy of the order was stored meanwhile' };
   await deps.intake?.flush();
   log.info({ accountId, order: externalId }, 'incomplete order read again: complete now');
