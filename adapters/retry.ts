@@ -10,7 +10,19 @@ export interface RetryOptions {
   /** Waits on 429s do not use up `retries`, but are bounded by this many in a row. */
   maxRateLimitWaits?: number;
   onRateLimited?: (err: RateLimitedError) => void | Promise<void>;
+  /** How long one request may wait for its answer before it is a TransientError (default 30 s). */
+  requestTimeoutMs?: number;
 }
+
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+
+/**
+ * The policy for a request that creates something on the marketplace (a shipment confirmation, a
+ * tracking upload): a 429 or a 401 was not processed and is sent again, but a timeout or a 5xx may
+ * have been, so it is never re-sent blindly. The job retries instead, and every later attempt first
+ * asks the marketplace what it already has.
+ */
+export const sendOnce = (options: RetryOptions = {}): RetryOptions => ({ ...options, retries: 0 });
 
 /**
  * The one retry policy for marketplace calls: transient errors back off exponentially with

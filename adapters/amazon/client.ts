@@ -7,7 +7,7 @@ import { AuthError, PermanentRemoteError, TransientError } from '../../src/error
 import { registerSecret } from '../../src/logger.ts';
 import { classifyHttpFailure } from '../http-errors.ts';
 import { OperationLimiters } from '../limiter.ts';
-import { withRetry, type RetryOptions } from '../retry.ts';
+import { DEFAULT_REQUEST_TIMEOUT_MS, sendOnce, withRetry, type RetryOptions } from '../retry.ts';
 import { amazonLimits, type AmazonOperation } from './limits.ts';
 import { SandboxAgent } from '../sandbox-agent.ts';
 
@@ -112,14 +112,21 @@ export class AmazonClient {
         auto_request_throttled: false,
         retry_remote_timeout: false,
         version_fallback: false,
-        timeouts: { response: 30_000, idle: 30_000, deadline: 120_000 },
+        timeouts: {
+          response: opts.retry?.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+          idle: opts.retry?.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+          deadline: 4 * (opts.retry?.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS),
+        },
         ...(this.agent ? { https_proxy_agent: this.agent } : {}),
       },
     });
   }
 
-  /** One SP-API operation: limiter, fresh token (refreshed once more on a token 403), mapped errors. */
-  call<T>(operation: AmazonOperation, req: AmazonRequest): Promise<T> {
+  /**
+   * One SP-API operation: limiter, fresh token (refreshed once more on a token 403), mapped errors.
+   * `creates`: the call makes something at Amazon (a shipment confirmation); it is sent once (`sendOnce`).
+   */
+  call<T>(operation: AmazonOperation, req: AmazonRequest, opts: { creates?: boolean } = {}): Promise<T> {
     return withRetry(
       () =>
         this.limiters.schedule(operation, async () => {
@@ -135,7 +142,7 @@ export class AmazonClient {
         }),
       // The wait after a 429 is withRetry's (as long as Amazon's rate says); our bucket is not
       // drained on top, as Amazon serves each operation one caller at a time here anyway.
-      this.opts.retry,
+      opts.creates ? sendOnce(this.opts.retry) : this.opts.retry,
     );
   }
 

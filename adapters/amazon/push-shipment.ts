@@ -67,6 +67,17 @@ export async function pushAmazonShipment(client: AmazonClient, s: ShipmentPush, 
       orderItems: lines,
     },
   };
-  await client.call<void>('confirmShipment', { endpoint: 'orders', version: 'v0', path: { orderId: s.orderExternalId }, body });
+  try {
+    await client.call<void>('confirmShipment', { endpoint: 'orders', version: 'v0', path: { orderId: s.orderExternalId }, body }, { creates: true });
+  } catch (err) {
+    // Amazon refuses a second confirmation of the same package ("...order already fulfilled",
+    // PackageToUpdateNotFound): when the order now shows our package, it is confirmed, not failed.
+    if (err instanceof PermanentRemoteError) {
+      const after = await readOrder(client, s.orderExternalId);
+      const ours = (after.packages ?? []).find((p) => p.packageReferenceId === reference || (p.trackingNumber && sameTracking(p.trackingNumber, s.trackingNumber)));
+      if (ours) return { alreadyPresent: true, remoteId: ours.packageReferenceId };
+    }
+    throw err;
+  }
   return { alreadyPresent: false, remoteId: reference };
 }

@@ -7,7 +7,7 @@ import { AuthError } from '../../src/errors.ts';
 import { registerSecret } from '../../src/logger.ts';
 import { classifyHttpFailure } from '../http-errors.ts';
 import { OperationLimiters } from '../limiter.ts';
-import { withRetry, type RetryOptions } from '../retry.ts';
+import { DEFAULT_REQUEST_TIMEOUT_MS, sendOnce, withRetry, type RetryOptions } from '../retry.ts';
 import { SandboxAgent } from '../sandbox-agent.ts';
 import { ebayLimits } from './limits.ts';
 import type { EbayTokenResponse } from './wire.ts';
@@ -67,7 +67,7 @@ export class EbayClient {
       sandbox: opts.environment === 'sandbox',
       scope: [EBAY_FULFILLMENT_SCOPE],
       autoRefreshToken: false,
-      axiosConfig: { timeout: 30_000, proxy: false, ...(this.agent ? { httpsAgent: this.agent } : {}) },
+      axiosConfig: { timeout: opts.retry?.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, proxy: false, ...(this.agent ? { httpsAgent: this.agent } : {}) },
     });
     // A token the worker refreshed itself is newer than the configured one, as long as it was
     // minted from the same authorization (the operator may have re-authorized since).
@@ -88,8 +88,11 @@ export class EbayClient {
     registerSecret(opts.certId);
   }
 
-  /** One Fulfillment API call: limiter, token freshness, one refresh on 401, mapped errors. */
-  call<T>(operation: string, fn: (api: eBayApi) => Promise<T>): Promise<T> {
+  /**
+   * One Fulfillment API call: limiter, token freshness, one refresh on 401, mapped errors.
+   * `creates`: the call makes something on eBay (a shipping fulfillment); it is sent once (`sendOnce`).
+   */
+  call<T>(operation: string, fn: (api: eBayApi) => Promise<T>, opts: { creates?: boolean } = {}): Promise<T> {
     return withRetry(
       () =>
         this.limiters.schedule('api', async () => {
@@ -110,7 +113,7 @@ export class EbayClient {
             throw mapped;
           }
         }),
-      this.opts.retry,
+      opts.creates ? sendOnce(this.opts.retry) : this.opts.retry,
     );
   }
 

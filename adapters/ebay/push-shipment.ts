@@ -39,6 +39,7 @@ export async function pushEbayShipment(client: EbayClient, s: ShipmentPush, carr
   try {
     const res = await client.call<{ headers: Record<string, string> }>('createShippingFulfillment', (api) =>
       api.sell.fulfillment.api({ returnResponse: true }).createShippingFulfillment(s.orderExternalId, body),
+      { creates: true },
     );
     const location = res?.headers?.location;
     return { alreadyPresent: false, remoteId: location ? decodeURIComponent(location.split('/').pop()!) : tracking };

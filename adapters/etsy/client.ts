@@ -6,7 +6,7 @@ import { AuthError, ConfigurationError } from '../../src/errors.ts';
 import { registerSecret } from '../../src/logger.ts';
 import { classifyHttpFailure } from '../http-errors.ts';
 import { OperationLimiters } from '../limiter.ts';
-import { withRetry, type RetryOptions } from '../retry.ts';
+import { DEFAULT_REQUEST_TIMEOUT_MS, sendOnce, withRetry, type RetryOptions } from '../retry.ts';
 import { etsyLimits } from './limits.ts';
 
 export const ETSY_API_URL = 'https://openapi.etsy.com';
@@ -62,7 +62,7 @@ export class EtsyClient {
 
   constructor(opts: EtsyClientOptions) {
     this.opts = opts;
-    this.http = axios.create({ baseURL: opts.baseUrl ?? ETSY_API_URL, timeout: 30_000 });
+    this.http = axios.create({ baseURL: opts.baseUrl ?? ETSY_API_URL, timeout: opts.retry?.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS });
     this.limiters = new OperationLimiters(etsyLimits, opts.rateLimitPerMinute);
     // Tokens the worker refreshed itself are newer than the ones in the config.
     const stored = getTokens(opts.db, opts.accountId);
@@ -79,8 +79,11 @@ export class EtsyClient {
     return `${this.opts.clientId}:${this.opts.sharedSecret}`;
   }
 
-  /** One API call: limiter, token freshness, one refresh on 401, errors mapped onto the taxonomy. */
-  async request<T>(operation: string, config: AxiosRequestConfig): Promise<T> {
+  /**
+   * One API call: limiter, token freshness, one refresh on 401, errors mapped onto the taxonomy.
+   * `creates`: the call makes something on Etsy (a tracking upload); it is sent once (`sendOnce`).
+   */
+  async request<T>(operation: string, config: AxiosRequestConfig, opts: { creates?: boolean } = {}): Promise<T> {
     return withRetry(
       () =>
         this.limiters.schedule('api', async () => {
@@ -99,7 +102,7 @@ export class EtsyClient {
             throw this.classify(operation, err);
           }
         }),
-      this.opts.retry,
+      opts.creates ? sendOnce(this.opts.retry) : this.opts.retry,
     );
   }
 

@@ -33,7 +33,7 @@ export async function pushEtsyShipment(client: EtsyClient, shopId: string, s: Sh
       url: `/v3/application/shops/${shopId}/receipts/${s.orderExternalId}/tracking`,
       data: form,
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    });
+    }, { creates: true });
   } catch (err) {
     // Etsy withdrew tracking upload from new personal API keys in several countries, and a token
     // without transactions_w cannot upload either: a person must type it into Etsy. A refused API key

@@ -81,9 +81,19 @@ describe('Amazon confirmShipment', () => {
   it('turns Amazon refusals into permanent errors with Amazon’s message', async () => {
     mockGetOrder('get-order-unshipped.json');
     nock(SP_API).post(CONFIRM).reply(400, fixture('confirm-shipment-400.json'));
+    mockGetOrder('get-order-unshipped.json'); // asked again after the refusal: our package is not there
     const err = await adapter().pushShipment(push).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PermanentRemoteError);
     expect((err as Error).message).toMatch(/InvalidInput: The order is CANCELLED/);
+  });
+
+  it('a refused second confirmation of a package Amazon already has is "already confirmed", not a failure', async () => {
+    mockGetOrder('get-order-unshipped.json'); // a stale read: the first confirmation is not visible yet
+    nock(SP_API)
+      .post(CONFIRM)
+      .reply(400, { errors: [{ code: 'InvalidInput', message: 'Failed to create package due to not finding a matching package or order already fulfilled.', details: 'errorMetric=PackageToUpdateNotFound' }] });
+    mockGetOrder('get-order-after-confirm.json');
+    expect(await adapter().pushShipment({ ...push, retry: true })).toEqual({ alreadyPresent: true, remoteId: '4711' });
   });
 
   it('refuses lines the order does not have, and a blank carrier', async () => {

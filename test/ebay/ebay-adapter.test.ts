@@ -263,6 +263,17 @@ describe('eBay shipping fulfillments', () => {
       ...over,
     });
 
+  it('a fulfillment whose answer never comes is sent once; the next attempt finds it and sends nothing', async () => {
+    const slow = adapter({ retry: { minTimeoutMs: 1, maxTimeoutMs: 2, requestTimeoutMs: 150 } });
+    const pushed = { shipmentId: 'shp_9', orderExternalId: orderId, carrier: 'usps', trackingNumber: request.trackingNumber, shippedAt: request.shippedDate, lines: [{ externalLineId: '10011111111002', quantity: 1 }] };
+    const create = nock(API).post(path).times(3).delay(1_000).reply(201, {}, { location: `${API}${path}/${request.trackingNumber}` });
+    await expect(slow.pushShipment({ ...pushed, retry: false })).rejects.toThrow(/ebay createShippingFulfillment/);
+    expect(create.pendingMocks()).toHaveLength(1); // one of three used: no blind re-send
+    nock(API).get(path).reply(200, fixture('shipping-fulfillments-partial.json'));
+    expect(await slow.pushShipment({ ...pushed, retry: true })).toMatchObject({ alreadyPresent: true });
+    expect(create.pendingMocks()).toHaveLength(1);
+  });
+
   it('pushes a partial then a final fulfillment with the right bodies, and never twice', async () => {
     const created = (tracking: string) => ({ location: `${API}${path}/${tracking}` });
     const partial = nock(API)

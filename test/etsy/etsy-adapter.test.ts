@@ -265,6 +265,17 @@ describe('Etsy tracking upload', () => {
     expect(upload.isDone()).toBe(false);
   });
 
+  it('an upload whose answer never comes is sent once; the next attempt finds it on the receipt and sends nothing', async () => {
+    const slow = adapter({ retry: { minTimeoutMs: 1, maxTimeoutMs: 2, requestTimeoutMs: 150 } });
+    nock(API).get(receiptPath).reply(200, receipt);
+    const upload = nock(API).post(`${receiptPath}/tracking`).times(3).delay(1_000).reply(200, shipped); // Etsy applies it; the answer is late
+    await expect(slow.pushShipment(push)).rejects.toThrow(/etsy createReceiptShipment/);
+    expect(upload.pendingMocks()).toHaveLength(1); // one of three used: no blind re-send, the buyer is told once
+    nock(API).get(receiptPath).reply(200, shipped);
+    expect(await slow.pushShipment({ ...push, retry: true })).toEqual({ alreadyPresent: true, remoteId: '987654321' });
+    expect(upload.pendingMocks()).toHaveLength(1);
+  });
+
   it('retries an upload Etsy answered 200 but never applied', async () => {
     nock(API).get(receiptPath).reply(200, receipt);
     nock(API).post(`${receiptPath}/tracking`).reply(200, receipt);
