@@ -11,8 +11,8 @@ export interface QueueJobs {
   fulfillment: { shipmentId: string };
   /** An order stored incomplete (a customization file not read yet), read again until it is complete. */
   reread: { accountId: string; orderExternalId: string };
-  /** Housekeeping on a schedule (the daily personal-data purge). */
-  maintenance: { task: 'purge-personal-data' };
+  /** Housekeeping on a schedule (jobs/periodic.ts): the personal-data purge, the shipment sweep. */
+  maintenance: { task: string };
 }
 export type QueueName = keyof QueueJobs;
 export const QUEUE_NAMES: QueueName[] = ['poll', 'production', 'fulfillment', 'reread', 'maintenance'];

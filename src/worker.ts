@@ -19,6 +19,7 @@ import { configSecrets } from '../config/env.ts';
 import { protectDataDir } from '../db/protect.ts';
 import { loadDataKeys } from './data-keys.ts';
 import type { Worker } from 'bullmq';
+import { startPeriodicTasks, type PeriodicTask } from '../jobs/periodic.ts';
 
 export interface WorkerOptions {
   config: Config;
@@ -52,6 +53,8 @@ export interface WorkerFeature {
   start?: (s: WorkerServices) => Promise<void>;
   /** An account that was unhealthy polled successfully again. */
   accountHealthy?: (s: WorkerServices, accountId: string) => Promise<void>;
+  /** Housekeeping this feature runs on a schedule (the maintenance queue). */
+  periodic?: (s: WorkerServices) => PeriodicTask[];
 }
 
 export interface RunningWorker extends WorkerServices {
@@ -135,6 +138,12 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
 
     for (const f of features) await f.start?.(services);
     await intake?.flush();
+    const periodic = await startPeriodicTasks(
+      features.flatMap((f) => f.periodic?.(services) ?? []),
+      { queues, connection: workerConnection, prefix, log },
+    );
+    periodic.on('error', (err) => log.error({ err, queue: periodic.name }, 'worker error'));
+    workers.push(periodic); // run and closed with the others
 
     const http = await createHttpServer({
       host: config.http.host,

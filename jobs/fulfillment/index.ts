@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import type { FastifyInstance } from 'fastify';
 import { carrierMapperFor } from '../../adapters/registry.ts';
 import type { Shipment } from '../../db/shipments.ts';
-import { unfinishedShipments } from '../../db/shipments.ts';
+import { getShipment, unfinishedShipments } from '../../db/shipments.ts';
 import { openCliContext } from '../../src/cli-context.ts';
 import { errorMessage, ValidationError } from '../../src/errors.ts';
 import { echo } from '../../src/input.ts';
@@ -29,12 +29,30 @@ export async function enqueuePush(queue: Queue<QueueJobs['fulfillment'], unknown
   });
 }
 
-/** Enqueues a shipment's push, replacing a job that failed before (ids are per shipment). */
-async function requeue(queue: Queue<QueueJobs['fulfillment'], unknown, string>, s: Shipment, retryDelayMs?: number) {
-  const stale = await queue.getJob(jobIds.fulfillment(s.id));
-  if (stale && (await stale.isFailed())) await stale.remove();
+/**
+ * Enqueues a shipment's push again when no live job carries it: the job is missing (never reached
+ * Redis), or it ended (failed after a stall, completed while the shipment was reset). A live job
+ * (waiting, delayed, active) is left alone. The next attempt asks the marketplace first.
+ */
+async function requeue(queue: Queue<QueueJobs['fulfillment'], unknown, string>, s: Shipment, retryDelayMs?: number): Promise<boolean> {
+  const job = await queue.getJob(jobIds.fulfillment(s.id));
+  if (job) {
+    const state = await job.getState();
+    if (state !== 'failed' && state !== 'completed' && state !== 'unknown') return false;
+    await job.remove();
+  }
   await enqueuePush(queue, s, retryDelayMs);
+  return true;
 }
+
+/** Every unfinished shipment without a live job gets one: at start, every few minutes, after a stall. */
+export async function sweepShipments(queue: Queue<QueueJobs['fulfillment'], unknown, string>, db: WorkerServices['db'], retryDelayMs?: number) {
+  let requeued = 0;
+  for (const shipment of unfinishedShipments(db)) if (await requeue(queue, shipment, retryDelayMs)) requeued += 1;
+  return { requeued };
+}
+
+const SWEEP_EVERY_MS = 5 * 60_000;
 
 export function createFulfillmentFeature(opts: { retryDelayMs?: number } = {}): WorkerFeature {
   return {
@@ -46,15 +64,24 @@ export function createFulfillmentFeature(opts: { retryDelayMs?: number } = {}): 
         { connection: s.redis, prefix: s.prefix, concurrency: 4, autorun: false },
       );
       worker.on('failed', (job, err) => {
-        if (job && job.attemptsMade >= (job.opts.attempts ?? 1)) giveUp(s.db, job.data.shipmentId, errorMessage(err));
+        if (!job) return;
+        if (job.attemptsMade >= (job.opts.attempts ?? 1)) {
+          giveUp(s.db, job.data.shipmentId, errorMessage(err), s.log);
+        } else if (/stalled/i.test(err.message)) {
+          // The process died mid-push too often: BullMQ fails the job without a retry. A fresh job
+          // goes on with it; it asks the marketplace first, so nothing is sent twice.
+          const shipment = getShipment(s.db, job.data.shipmentId);
+          if (shipment && (shipment.state === 'pending' || shipment.state === 'pushing')) {
+            void requeue(s.queues.fulfillment, shipment, opts.retryDelayMs).catch((e: unknown) => s.log.error({ err: e }, 'could not re-queue a stalled shipment push'));
+          }
+        }
       });
       return [worker];
     },
-    // Crash recovery: a recorded shipment whose job never reached Redis is enqueued again, and one whose
-    // job failed while its account was refused (it stays pending) gets a fresh job.
-    start: async (s) => {
-      for (const shipment of unfinishedShipments(s.db)) await requeue(s.queues.fulfillment, shipment, opts.retryDelayMs);
-    },
+    // Crash recovery: a recorded shipment without a live job (never reached Redis, stalled, failed while
+    // its account was refused) gets one, at start and every few minutes.
+    start: async (s) => void (await sweepShipments(s.queues.fulfillment, s.db, opts.retryDelayMs)),
+    periodic: (s) => [{ name: 'sweep-shipments', everyMs: SWEEP_EVERY_MS, run: () => sweepShipments(s.queues.fulfillment, s.db, opts.retryDelayMs) }],
     // The account works again: its shipments held back while it was refused go out now.
     accountHealthy: async (s, accountId) => {
       for (const shipment of unfinishedShipments(s.db, accountId)) {

@@ -101,9 +101,11 @@ export async function pushShipmentJob(deps: PushDeps, shipmentId: string) {
 }
 
 /** Called by BullMQ when the last attempt failed with a retryable error: the shipment is failed for good. */
-export function giveUp(db: Db, shipmentId: string, reason: string) {
+export function giveUp(db: Db, shipmentId: string, reason: string, log?: Logger) {
   const s = getShipment(db, shipmentId);
   if (!s || s.state === 'pushed' || s.state === 'manual' || s.state === 'failed') return;
-  updateShipment(db, shipmentId, { state: 'failed', error: `gave up after ${s.attempts} attempts: ${reason}` });
-  recordEvent(db, { type: 'shipment.failed', orderId: s.orderId, shipmentId, message: `gave up after ${s.attempts} attempts: ${reason}` });
+  const message = `gave up after ${s.attempts} attempts: ${reason}`;
+  updateShipment(db, shipmentId, { state: 'failed', error: message });
+  recordEvent(db, { type: 'shipment.failed', orderId: s.orderId, shipmentId, message });
+  log?.error({ shipmentId, reason }, `ALERT: shipment push ${message}`);
 }

@@ -6,7 +6,8 @@ import { createEtsyAdapter, ETSY_SANDBOX_CREDENTIALS } from '../../adapters/etsy
 import { orders, shipments } from '../../db/schema.ts';
 import { pollAccount } from '../../jobs/poll.ts';
 import { productionFeature } from '../../jobs/production/index.ts';
-import { createFulfillmentFeature } from '../../jobs/fulfillment/index.ts';
+import { createFulfillmentFeature, sweepShipments } from '../../jobs/fulfillment/index.ts';
+import { updateShipment } from '../../db/shipments.ts';
 import { importShipmentsCsv, type CsvRowResult } from '../../jobs/fulfillment/csv-import.ts';
 import { recordShipment, type ShipmentInput } from '../../jobs/fulfillment/record.ts';
 import { startSandbox } from '../../sandbox/server.ts';
@@ -54,7 +55,7 @@ const order = (id: string): FakeRawOrder => ({
 let t: Awaited<ReturnType<typeof startTestWorker>>;
 const market = new Marketplace('ship-shop');
 beforeAll(async () => {
-  market.orders = ['O1', 'O2', 'O3', 'O4', 'O5', 'O6', 'C1', 'C2', 'C3', 'X1'].map(order);
+  market.orders = ['O1', 'O2', 'O3', 'O4', 'O5', 'O6', 'C1', 'C2', 'C3', 'X1', 'S1'].map(order);
   market.pageSize = 100;
   t = await startTestWorker({ prefix: `${redis.prefix}-ship`, adapters: [market], features: [productionFeature, createFulfillmentFeature({ retryDelayMs: 20 })] });
   const intake = productionFeature.intake!(t.worker);
@@ -129,6 +130,22 @@ describe('shipments', () => {
     await pollAccount({ db: t.worker.db, adapter: market, log: silentLog(), onAccountHealthy: recovered });
     await until(async () => (await view('X1')).shipments[0]?.pushState === 'pushed', 'pushed after recovery');
     expect(uploadsOf('9400100000000000991')).toBe(1);
+  });
+
+  it('a shipment left "pushing" without a live job (the process died mid-push) is swept up and pushed exactly once', async () => {
+    const mapper = (_p: string, name: string) => market.mapCarrier(name);
+    const before = recordShipment(t.worker.db, { order: 'S1', carrier: 'usps', tracking: '9400100000000000551', items: 'STICKER-PACK:1', source: 'cli' }, mapper);
+    const after = recordShipment(t.worker.db, { order: 'S1', carrier: 'ups', tracking: '1Z0000000000000552', items: '3DP-PLANTER-S:1', source: 'cli' }, mapper);
+    // Both were being pushed when the process died; the second had reached the marketplace already.
+    for (const s of [before, after]) updateShipment(t.worker.db, s.id, { state: 'pushing', attempts: 1 });
+    market.uploads.push({ shipmentId: after.id, orderExternalId: 'S1', carrier: 'ups', trackingNumber: after.trackingNumber, shippedAt: after.shippedAt, lines: [], retry: false });
+
+    expect(await sweepShipments(t.worker.queues.fulfillment, t.worker.db, 20)).toEqual({ requeued: 2 });
+    const state = (id: string) => t.worker.db.select().from(shipments).all().find((s) => s.id === id)!.state;
+    await until(async () => state(before.id) === 'pushed' && state(after.id) === 'pushed', 'both pushed');
+    expect(uploadsOf(before.trackingNumber)).toBe(1);
+    expect(uploadsOf(after.trackingNumber)).toBe(1); // asked first, found it, sent nothing
+    expect(await sweepShipments(t.worker.queues.fulfillment, t.worker.db, 20)).toEqual({ requeued: 0 }); // nothing left
   });
 
   it('refuses bad input with a specific message and writes nothing', () => {
