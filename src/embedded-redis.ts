@@ -60,6 +60,13 @@ export async function startEmbeddedRedis(dataDir: string, log: Logger, binary = 
     '--loglevel', 'warning',
   ];
   const child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  // Never orphaned: however this process ends (a forced exit after a stuck shutdown included), the
+  // server gets SIGTERM, on which Redis flushes its append-only file and exits.
+  const orphanGuard = () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+  };
+  process.once('exit', orphanGuard);
+  child.once('exit', () => process.removeListener('exit', orphanGuard));
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   const spawnError = new Promise<Error>((res) => child.once('error', res));

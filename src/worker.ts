@@ -70,8 +70,20 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   for (const secret of configSecrets(config)) registerSecret(secret);
 
   const cleanups: (() => Promise<void> | void)[] = [];
+  // Bounded: every step runs, in reverse order of start, each within what is left of the budget (at
+  // least a second), so a stuck one (a job that will not finish, a limiter holding a request) never
+  // keeps the embedded Redis from being stopped or the database from being closed.
   const cleanup = async () => {
-    for (const fn of cleanups.reverse()) await fn();
+    const end = Date.now() + config.shutdownTimeoutMs + 5_000;
+    for (const fn of cleanups.reverse()) {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<'late'>((res) => (timer = setTimeout(() => res('late'), Math.max(1_000, end - Date.now()))));
+      const step = Promise.resolve()
+        .then(fn)
+        .then(() => 'done' as const, (err: unknown) => (log.warn({ err }, 'a shutdown step failed; going on'), 'done' as const));
+      if ((await Promise.race([step, late])) === 'late') log.warn('a shutdown step did not finish in time; going on');
+      clearTimeout(timer);
+    }
   };
   try {
     protectDataDir(config.dataDir, config.databasePath);
