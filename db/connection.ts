@@ -38,8 +38,31 @@ export function openDatabase(path: string, keys: DataKeys): Db {
   return db;
 }
 
-export function closeDatabase(db: Db): void {
-  if (db.$client.open) db.$client.close();
+export { schema };
+
+const probes = new WeakMap<Database.Database, Database.Database>();
+
+/**
+ * Whether the database can be written now: a second connection asks for the write lock, waiting at
+ * most `waitMs` (blocking, so kept short), and gives it back at once. For /readyz: another process
+ * holding a long write lock makes the worker not ready rather than frozen-but-"ready".
+ */
+export function sqliteWritable(db: Db, waitMs = 200): 'ok' | string {
+  let probe = probes.get(db.$client);
+  if (!probe) {
+    probe = new Database(db.$client.name, { timeout: waitMs, fileMustExist: true });
+    probes.set(db.$client, probe);
+  }
+  try {
+    probe.exec('BEGIN IMMEDIATE');
+    probe.exec('ROLLBACK');
+    return 'ok';
+  } catch (err) {
+    return /busy|locked/i.test((err as Error).message) ? `locked by another writer for more than ${waitMs} ms` : (err as Error).message;
+  }
 }
 
-export { schema };
+export function closeDatabase(db: Db): void {
+  probes.get(db.$client)?.close();
+  if (db.$client.open) db.$client.close();
+}

@@ -15,6 +15,35 @@ export function createRedis(target: RedisTarget, extra: RedisOptions = {}, onErr
   return redis;
 }
 
+interface Emitter {
+  on(event: 'error', fn: (err: Error) => void): unknown;
+  on(event: 'ready', fn: () => void): unknown;
+}
+interface WarnLog {
+  warn(obj: object, msg: string): void;
+  info(obj: object, msg: string): void;
+}
+
+/**
+ * One JSON log line per change of a Redis connection's state, not one per reconnect attempt: the first
+ * error (and a different one later), then "reachable again" when it recovers; message and code named.
+ * Every connection, queue and worker gets it, so none prints raw errors of its own.
+ */
+export function logConnectionState(emitter: Emitter, name: string, log: WarnLog): void {
+  let down: string | undefined;
+  emitter.on('error', (err: Error & { code?: string }) => {
+    const key = `${err.code ?? ''} ${err.message}`;
+    if (down === key) return;
+    down = key;
+    log.warn({ connection: name, error: err.message, code: err.code }, 'redis unreachable; retrying');
+  });
+  emitter.on('ready', () => {
+    if (down === undefined) return;
+    down = undefined;
+    log.info({ connection: name }, 'redis reachable again');
+  });
+}
+
 /** Deletes every key under `prefix:` (tests and benchmarks clean up their own queues this way). */
 export async function deleteKeysWithPrefix(redis: Redis, prefix: string): Promise<void> {
   let cursor = '0';

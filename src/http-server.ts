@@ -5,7 +5,8 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { isLoopback } from '../config/env.ts';
-import type { Db } from '../db/connection.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { sqliteWritable, type Db } from '../db/connection.ts';
 import type { Queues } from '../jobs/queues.ts';
 import { registerOpsGuard } from './ops-guard.ts';
 
@@ -25,6 +26,7 @@ export interface HttpServerDeps {
 }
 
 const WILDCARD = new Set(['0.0.0.0', '::', '']);
+const READY_WAIT_MS = 1_000;
 
 /** The Host names the server answers to: the configured ones, its own address, and loopback names on loopback. */
 export function allowedHostsFor(host: string, extra: string[] = []): string[] {
@@ -65,16 +67,19 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
   await app.register(board.registerPlugin(), { prefix: '/admin/queues' });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
+  // Within a second, whatever is wrong: a Redis that does not answer (ioredis would queue the ping
+  // forever), or a SQLite file another process holds locked.
   app.get('/readyz', async (_req, reply) => {
     const checks: Record<string, string> = {};
     try {
-      checks.redis = (await deps.redis.ping()) === 'PONG' ? 'ok' : 'no answer';
+      const pong = await Promise.race([deps.redis.ping(), sleep(READY_WAIT_MS).then(() => 'no answer within 1 s')]);
+      checks.redis = pong === 'PONG' ? 'ok' : pong;
     } catch (err) {
       checks.redis = (err as Error).message;
     }
     try {
       deps.db.$client.prepare('select 1').get();
-      checks.sqlite = 'ok';
+      checks.sqlite = sqliteWritable(deps.db);
     } catch (err) {
       checks.sqlite = (err as Error).message;
     }

@@ -5,7 +5,7 @@ import { createAdapters } from '../adapters/registry.ts';
 import type { MarketplaceAdapter } from '../adapters/types.ts';
 import type { Config } from '../config/env.ts';
 import { closeDatabase, openDatabase, type Db } from '../db/connection.ts';
-import { createRedis, type RedisTarget } from '../jobs/connection.ts';
+import { createRedis, logConnectionState, type RedisTarget } from '../jobs/connection.ts';
 import { createPollWorker } from '../jobs/poll-worker.ts';
 import type { OrderIntake } from '../jobs/poll.ts';
 import { closeQueues, createQueues, type Queues } from '../jobs/queues.ts';
@@ -99,8 +99,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       cleanups.push(() => embedded.stop());
       redisTarget = { path: embedded.socketPath };
     }
-    const onRedisError = (name: string) => (err: Error) => log.warn({ connection: name, err: err.message }, 'redis connection error');
-    const redis = createRedis(redisTarget, { connectionName: 'osw-main' }, onRedisError('main'));
+    const redis = createRedis(redisTarget, { connectionName: 'osw-main' });
+    logConnectionState(redis, 'main', log);
     cleanups.push(() => void redis.disconnect());
     await redis.ping();
 
@@ -118,6 +118,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
 
     const prefix = options.prefix ?? config.redisPrefix;
     const queues = createQueues({ connection: redis, prefix });
+    for (const q of Object.values(queues)) logConnectionState(q, `queue ${q.name}`, log);
     cleanups.push(() => closeQueues(queues));
 
     const adapters = options.adapters
@@ -136,14 +137,15 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       : undefined;
     services.intake = intake;
 
-    const workerConnection = createRedis(redisTarget, { connectionName: 'osw-workers' }, onRedisError('workers'));
+    const workerConnection = createRedis(redisTarget, { connectionName: 'osw-workers' });
+    logConnectionState(workerConnection, 'workers', log);
     cleanups.push(() => void workerConnection.disconnect());
     const onAccountHealthy = async (accountId: string) => {
       for (const f of features) await f.accountHealthy?.(services, accountId);
     };
     const pollWorker = createPollWorker({ db, adapters, intake, onAccountHealthy, log: log.child({ component: 'poll' }), connection: workerConnection, prefix });
     const workers: Worker[] = [pollWorker, ...features.flatMap((f) => f.workers?.(services) ?? [])];
-    for (const w of workers) w.on('error', (err) => log.error({ err, queue: w.name }, 'worker error'));
+    for (const w of workers) logConnectionState(w, `worker ${w.name}`, log);
     pollWorker.on('failed', (job, err) => log.warn({ job: job?.name, err }, 'poll failed'));
     // Workers close first on stop, letting a running job finish (bounded by SHUTDOWN_TIMEOUT).
     cleanups.push(() => closeWorkers(workers, config.shutdownTimeoutMs, log));
@@ -154,7 +156,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       features.flatMap((f) => f.periodic?.(services) ?? []),
       { queues, connection: workerConnection, prefix, log },
     );
-    periodic.on('error', (err) => log.error({ err, queue: periodic.name }, 'worker error'));
+    logConnectionState(periodic, `worker ${periodic.name}`, log);
     workers.push(periodic); // run and closed with the others
 
     const http = await createHttpServer({
