@@ -44,8 +44,9 @@ export class OperationLimiters {
   }
 
   private settings(limit: RateLimit): Bottleneck.ConstructorOptions {
-    const rate = Math.min(limit.ratePerSecond * rateScale, this.ceilingPerSecond);
-    const burst = Math.max(1, Math.min(limit.burst, Math.ceil(this.ceilingPerSecond === Infinity ? limit.burst : this.ceilingPerSecond * 60)));
+    const ceiling = limit.notApiCall ? Infinity : this.ceilingPerSecond;
+    const rate = Math.min(limit.ratePerSecond * rateScale, ceiling);
+    const burst = Math.max(1, Math.min(limit.burst, Math.ceil(ceiling === Infinity ? limit.burst : ceiling * 60)));
     // Bottleneck adds at most one increment per heartbeat (250 ms by default), so a fast rate needs
     // a faster heartbeat, and past 20/s several tokens per beat, or the bucket refills too slowly.
     // Each beat may add no more than the burst, or the bucket would let out more than the API's.

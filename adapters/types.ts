@@ -127,6 +127,8 @@ export interface RateLimit {
   /** Per-day quota, when the platform has one. */
   perDay?: number;
   maxConcurrent?: number;
+  /** Not a marketplace API call (a file download host): MARKETPLACE_API_RATE_LIMIT does not cap it. */
+  notApiCall?: boolean;
 }
 
 export interface MarketplaceAdapter<Raw = unknown> {

@@ -68,12 +68,23 @@ export function parseCustomizationArchive(zip: Uint8Array): AmazonCustomization 
  * and its print work held while the re-read job tries again. Only an archive that arrived and cannot
  * be read is an `error` (the order is quarantined, never printed blank). Nothing here stops the page.
  */
-export async function readCustomizations(client: AmazonClient, order: AmazonOrder): Promise<Record<string, AmazonCustomization> | undefined> {
+export async function readCustomizations(
+  client: AmazonClient,
+  order: AmazonOrder,
+  alreadyRead?: (orderId: string, orderItemId: string) => AmazonCustomization | undefined,
+): Promise<Record<string, AmazonCustomization> | undefined> {
   const custom = (order.orderItems ?? []).filter((i) => i?.product?.customization?.customizedUrl);
   if (custom.length === 0) return undefined;
   const out: Record<string, AmazonCustomization> = {};
   await Promise.all(
     custom.map(async (item) => {
+      // A file read once (an earlier version of the order) is never downloaded again: the buyer's
+      // text cannot change after the purchase, and a restart loop must not spend the downloads again.
+      const known = alreadyRead?.(order.orderId, item.orderItemId);
+      if (known) {
+        out[item.orderItemId] = known;
+        return;
+      }
       let zip: Uint8Array;
       try {
         zip = await client.download(item.product.customization!.customizedUrl!);

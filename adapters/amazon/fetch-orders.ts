@@ -2,7 +2,7 @@ import { PermanentRemoteError } from '../../src/errors.ts';
 import type { OrderPage } from '../types.ts';
 import type { AmazonClient } from './client.ts';
 import { readCustomizations } from './customization.ts';
-import type { AmazonOrder, AmazonRawOrder, GetOrderResponse, SearchOrdersResponse } from './wire.ts';
+import type { AmazonCustomization, AmazonOrder, AmazonRawOrder, GetOrderResponse, SearchOrdersResponse } from './wire.ts';
 
 export const ORDERS_VERSION = '2026-01-01';
 /** The slower stream that re-reads the trailing window for orders Amazon settled late. */
@@ -25,6 +25,8 @@ export interface FetchSettings {
   initialLookbackMs: number;
   /** True when SQLite already holds this version of the order (its customization files need no re-download). */
   alreadyStored?: (orderId: string, lastUpdatedTime: string) => boolean;
+  /** What a line's customization file said when it was read before (never downloaded twice). */
+  alreadyRead?: (orderId: string, orderItemId: string) => AmazonCustomization | undefined;
   now?: () => number;
 }
 
@@ -66,7 +68,7 @@ export async function* fetchAmazonOrders(
     paginationToken = page?.pagination?.nextToken || undefined;
     const raws: AmazonRawOrder[] = await Promise.all(
       orders.map(async (order) =>
-        !order || s.alreadyStored?.(order.orderId, order.lastUpdatedTime) ? { order } : { order, customizations: await readCustomizations(client, order) },
+        !order || s.alreadyStored?.(order.orderId, order.lastUpdatedTime) ? { order } : { order, customizations: await readCustomizations(client, order, s.alreadyRead) },
       ),
     );
     yield { orders: raws, nextCursor: paginationToken ? unchangedCursor : (page?.lastUpdatedBefore ?? query.lastUpdatedBefore) };
@@ -84,7 +86,7 @@ export async function getAmazonOrder(client: AmazonClient, orderId: string, incl
  * One order read again as the poll reads it, with its Amazon Custom files: for an order stored while
  * a file could not be downloaded. getOrder hands out fresh download links, so an expired one heals.
  */
-export async function rereadAmazonOrder(client: AmazonClient, orderId: string): Promise<AmazonRawOrder> {
+export async function rereadAmazonOrder(client: AmazonClient, orderId: string, alreadyRead?: FetchSettings['alreadyRead']): Promise<AmazonRawOrder> {
   const order = await getAmazonOrder(client, orderId, INCLUDED_DATA);
-  return { order, customizations: await readCustomizations(client, order) };
+  return { order, customizations: await readCustomizations(client, order, alreadyRead) };
 }

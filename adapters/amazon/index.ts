@@ -1,8 +1,10 @@
+import { and, eq } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { AmazonCredentials } from '../../config/env.ts';
 import { accountId, ensureAccount } from '../../db/accounts.ts';
 import type { Db } from '../../db/connection.ts';
 import { getOrderByExternalId } from '../../db/orders.ts';
+import { orderItems } from '../../db/schema.ts';
 import type { AdapterFactory } from '../registry.ts';
 import type { RetryOptions } from '../retry.ts';
 import type { MarketplaceAdapter } from '../types.ts';
@@ -12,7 +14,27 @@ import { fetchAmazonOrders, LATE_ORDERS_STREAM, rereadAmazonOrder } from './fetc
 import { AMAZON_LIMITS } from './limits.ts';
 import { pushAmazonShipment } from './push-shipment.ts';
 import { amazonOrderToOrder } from './to-order.ts';
-import type { AmazonRawOrder } from './wire.ts';
+import type { AmazonCustomization, AmazonRawOrder } from './wire.ts';
+
+/**
+ * A line's customization as stored from an earlier read (the text, or the several texts, and the
+ * options), or undefined when it was never read (or is still pending).
+ */
+function storedCustomization(db: Db, account: string, orderId: string, orderItemId: string): AmazonCustomization | undefined {
+  const row = getOrderByExternalId(db, 'amazon', account, orderId);
+  if (!row) return undefined;
+  const item = db
+    .select({ personalization: orderItems.personalization, variations: orderItems.variations, extra: orderItems.extra })
+    .from(orderItems)
+    .where(and(eq(orderItems.orderId, row.id), eq(orderItems.externalLineId, orderItemId)))
+    .get();
+  if (!item || item.extra?.customizationPending || (item.personalization === null && !item.variations)) return undefined;
+  const several = item.extra?.customizationTexts as { label: string; text: string }[] | undefined;
+  return {
+    texts: several ?? (item.personalization !== null ? [{ label: 'Text', text: item.personalization }] : []),
+    options: item.variations ?? undefined,
+  };
+}
 
 /** How often the late-orders stream re-reads the trailing window. */
 const LATE_ORDERS_EVERY_MS = 3_600_000;
@@ -53,6 +75,7 @@ export function createAmazonAdapter(o: AmazonAdapterOptions): MarketplaceAdapter
     lateOrderWindowMs: o.credentials.lateOrderWindowMs,
     initialLookbackMs: o.initialLookbackMs ?? 30 * 86_400_000,
     now: o.now,
+    alreadyRead: (orderId: string, orderItemId: string) => storedCustomization(o.db, account, orderId, orderItemId),
     alreadyStored: (orderId: string, lastUpdatedTime: string) => {
       const row = getOrderByExternalId(o.db, 'amazon', account, orderId);
       return !!row && Date.parse(row.remoteUpdatedAt) >= Date.parse(lastUpdatedTime);
@@ -65,7 +88,7 @@ export function createAmazonAdapter(o: AmazonAdapterOptions): MarketplaceAdapter
     client,
     extraStreams: [{ name: LATE_ORDERS_STREAM, everyMs: LATE_ORDERS_EVERY_MS }],
     fetchOrdersSince: (cursor, stream) => fetchAmazonOrders(client, settings, cursor, stream),
-    rereadOrder: (orderId) => rereadAmazonOrder(client, orderId),
+    rereadOrder: (orderId) => rereadAmazonOrder(client, orderId, settings.alreadyRead),
     normalize: (raw) => amazonOrderToOrder(raw, sellerId),
     rawOrderId: (raw) => (raw?.order && typeof raw.order.orderId === 'string' ? raw.order.orderId : undefined),
     mapCarrier: mapAmazonCarrier,

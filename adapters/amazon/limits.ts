@@ -11,8 +11,9 @@ export const AMAZON_LIMITS = {
   confirmShipment: { ratePerSecond: 2, burst: 10 },
   createRestrictedDataToken: { ratePerSecond: 1, burst: 10 },
   // Not an SP-API operation: the Amazon Custom files sit on a download host with no published
-  // limit. This keeps a page full of custom items from opening dozens of downloads at once.
-  downloadCustomization: { ratePerSecond: 5, burst: 5, maxConcurrent: 4 },
+  // limit. This keeps a page full of custom items from opening dozens of downloads at once; the
+  // MARKETPLACE_API_RATE_LIMIT ceiling (meant for SP-API calls) does not slow it further.
+  downloadCustomization: { ratePerSecond: 5, burst: 5, maxConcurrent: 4, notApiCall: true },
 } as const satisfies Record<string, RateLimit>;
 
 export type AmazonOperation = keyof typeof AMAZON_LIMITS;

@@ -131,6 +131,25 @@ describe('Amazon Custom: a failed download never hides the order', () => {
     }
   });
 
+  it('a file read once is never downloaded again, for a later version of the order either', async () => {
+    const s = await setup('read-once');
+    try {
+      mockSearch();
+      const download = nock(CUSTOM_URL.origin).get(CUSTOM_URL.pathname).times(2).reply(200, customizationZip(), { 'content-type': 'application/zip' });
+      await s.poll();
+      expect(download.pendingMocks()).toHaveLength(1); // one download
+      // The order changes (a later lastUpdatedTime): the poll reads it again, the file it does not.
+      const later = { ...customOrder(), lastUpdatedTime: '2026-11-20T11:59:00Z' };
+      s.t.worker.db.$client.prepare('delete from sync_cursors').run();
+      nock(SP_API).get(SEARCH_PATH).query(true).reply(200, answer(later));
+      expect(await s.poll()).toMatchObject({ updated: 1 });
+      expect(download.pendingMocks()).toHaveLength(1); // still one
+      expect(s.item('41234567890123').personalization).toBe('Zoë & Léo 🎉\nEst. 2024 — «merci»');
+    } finally {
+      await s.dispose();
+    }
+  });
+
   it('an archive that arrives but is malformed is a payload problem: the order is quarantined', async () => {
     const s = await setup('malformed');
     try {

@@ -113,6 +113,19 @@ describe('OperationLimiters', () => {
     await limiters.stop();
   });
 
+  it('the MARKETPLACE_API_RATE_LIMIT ceiling caps API calls, not file downloads', async () => {
+    const limits = { api: { ratePerSecond: 5, burst: 5 }, download: { ratePerSecond: 5, burst: 5, notApiCall: true } };
+    const limiters = new OperationLimiters(limits, 60); // 1 API call per second at most
+    const done = { api: 0, download: 0 };
+    const run = (op: 'api' | 'download') => Array.from({ length: 10 }, () => limiters.schedule(op, async () => void (done[op] += 1)));
+    const all = [...run('api'), ...run('download')];
+    await new Promise((r) => setTimeout(r, 1_300));
+    expect(done.download).toBe(10); // 5 at once, 5 more at its own 5/s
+    expect(done.api).toBeLessThanOrEqual(7); // 5 at once, then 1/s
+    await limiters.stop();
+    await Promise.allSettled(all);
+  });
+
   it('caps concurrency where the platform sets a limit', async () => {
     const limiters = new OperationLimiters({ op: { ratePerSecond: 1000, burst: 1000, maxConcurrent: 2 } });
     let running = 0;
