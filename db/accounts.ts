@@ -8,7 +8,8 @@ export const accountId = (platform: Platform, externalAccountId: string) => `${p
 
 export function ensureAccount(db: Db, platform: Platform, externalAccountId: string): string {
   const id = accountId(platform, externalAccountId);
-  db.insert(accounts).values({ id, platform, externalAccountId }).onConflictDoNothing().run();
+  // Read first: every poll calls this, and a write would wait for the lock each time.
+  if (!getAccount(db, id)) db.insert(accounts).values({ id, platform, externalAccountId }).onConflictDoNothing().run();
   return id;
 }
 

@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
@@ -18,6 +19,9 @@ export function keysOf(db: Db): DataKeys {
   return keys;
 }
 
+/** How long one statement waits for SQLite's write lock, blocking (see withWriteRetry for longer). */
+export const BUSY_TIMEOUT_MS = 250;
+
 const MIGRATIONS = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
 
 /**
@@ -30,7 +34,9 @@ export function openDatabase(path: string, keys: DataKeys): Db {
   const sqlite = new Database(path);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');
-  sqlite.pragma('busy_timeout = 5000');
+  // Short: better-sqlite3 waits for a lock synchronously, so this is how long the event loop (the
+  // HTTP server, every job) may stand still. Writers that must get through retry with withWriteRetry.
+  sqlite.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   sqlite.pragma('foreign_keys = ON');
   const db = drizzle(sqlite, { schema }) as Db;
   keysByConnection.set(sqlite, keys);
@@ -65,4 +71,25 @@ export function sqliteWritable(db: Db, waitMs = 200): 'ok' | string {
 export function closeDatabase(db: Db): void {
   probes.get(db.$client)?.close();
   if (db.$client.open) db.$client.close();
+}
+
+const isBusy = (err: unknown) => {
+  const e = err as { code?: string; message?: string };
+  return (typeof e?.code === 'string' && e.code.startsWith('SQLITE_BUSY')) || /database is locked/i.test(e?.message ?? '');
+};
+
+/**
+ * A write that must get through while another process holds SQLite's write lock (a CLI import, a
+ * backup): tried again with growing pauses (the event loop free in between) for up to `maxMs`.
+ */
+export async function withWriteRetry<T>(write: () => T, maxMs = 60_000): Promise<T> {
+  const end = Date.now() + maxMs;
+  for (let pause = 50; ; pause = Math.min(pause * 2, 2_000)) {
+    try {
+      return write();
+    } catch (err) {
+      if (!isBusy(err) || Date.now() + pause > end) throw err;
+      await sleep(pause);
+    }
+  }
 }

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { MarketplaceAdapter, Order } from '../adapters/types.ts';
 import { ensureAccount, getCursor, markAccountHealth, markPolled, setCursor, getAccount } from '../db/accounts.ts';
-import type { Db } from '../db/connection.ts';
+import { withWriteRetry, type Db } from '../db/connection.ts';
 import { recordEvent } from '../db/events.ts';
 import { upsertOrder, type UpsertResult } from '../db/orders.ts';
 import { quarantineOrder, resolveQuarantine } from '../db/quarantine.ts';
@@ -52,7 +52,7 @@ export interface PollDeps {
 export async function pollAccount(deps: PollDeps, stream = 'orders'): Promise<PollSummary> {
   const { db, adapter, intake, log } = deps;
   const t0 = performance.now();
-  const accountId = ensureAccount(db, adapter.platform, adapter.accountId);
+  const accountId = await withWriteRetry(() => ensureAccount(db, adapter.platform, adapter.accountId));
   const ensureMs = performance.now() - t0;
   const summary: PollSummary = { accountId, stream, pages: 0, fetched: 0, inserted: 0, updated: 0, unchanged: 0, quarantined: 0, dbMs: ensureMs };
   const timed = <T>(fn: () => T): T => {
@@ -81,7 +81,7 @@ export async function pollAccount(deps: PollDeps, stream = 'orders'): Promise<Po
       // upsert statements made through `db` inside it all commit (or roll back) together. IMMEDIATE:
       // it takes the write lock at BEGIN, waiting (busy_timeout) for a CLI import's batch to finish; a
       // deferred one that reads first fails at once with SQLITE_BUSY when another process wrote meanwhile.
-      const changes = timed(db.$client.transaction(() => {
+      const commitPage = db.$client.transaction(() => {
         const txDb = db;
         const changed: ChangedOrder[] = [];
         for (const { order, raw } of normalized) {
@@ -106,7 +106,9 @@ export async function pollAccount(deps: PollDeps, stream = 'orders'): Promise<Po
         intake?.stage(txDb, changed);
         setCursor(txDb, accountId, stream, page.nextCursor);
         return changed;
-      }).immediate);
+      }).immediate;
+      // Another process holding the write lock (an import, a backup) delays the page; it never fails it.
+      const changes = await withWriteRetry(() => timed(commitPage));
 
       summary.pages += 1;
       summary.fetched += page.orders.length;
@@ -125,15 +127,17 @@ export async function pollAccount(deps: PollDeps, stream = 'orders'): Promise<Po
     throw err;
   }
 
-  const recovered = timed(() => {
-    const account = getAccount(db, accountId);
-    if (account && !account.healthy) {
-      markAccountHealth(db, accountId, true, null);
-      recordEvent(db, { type: 'account.healthy', accountId, message: 'poll succeeded again' });
-    }
-    markPolled(db, accountId);
-    return account !== undefined && !account.healthy;
-  });
+  const recovered = await withWriteRetry(() =>
+    timed(() => {
+      const account = getAccount(db, accountId);
+      if (account && !account.healthy) {
+        markAccountHealth(db, accountId, true, null);
+        recordEvent(db, { type: 'account.healthy', accountId, message: 'poll succeeded again' });
+      }
+      markPolled(db, accountId);
+      return account !== undefined && !account.healthy;
+    }),
+  );
   if (recovered) await deps.onAccountHealthy?.(accountId);
   summary.dbMs = Math.round(summary.dbMs * 100) / 100;
   if (stream !== 'orders' && summary.inserted + summary.updated > 0) {

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CsvError, parse } from 'csv-parse';
-import type { Db } from '../../db/connection.ts';
+import { withWriteRetry, type Db } from '../../db/connection.ts';
 import type { Shipment } from '../../db/shipments.ts';
 import { errorMessage, ValidationError } from '../../src/errors.ts';
 import { echo } from '../../src/input.ts';
@@ -90,6 +90,8 @@ export async function importShipmentsCsv(
     const carried: typeof batch = [];
     const started = performance.now();
     const apply = db.$client.transaction(() => {
+      results.length = 0; // a retried batch starts over
+      carried.length = 0;
       for (const { row, record } of batch) {
         if (performance.now() - started > BATCH_MAX_MS) {
           carried.push({ row, record });
@@ -113,7 +115,7 @@ export async function importShipmentsCsv(
       if (opts.dryRun) throw new DryRunRollback();
     });
     try {
-      apply.immediate();
+      await withWriteRetry(() => apply.immediate());
     } catch (err) {
       if (!(err instanceof DryRunRollback)) throw err;
     }

@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { carrierMapperFor } from '../../adapters/registry.ts';
 import type { Shipment } from '../../db/shipments.ts';
 import { getShipment, unfinishedShipments } from '../../db/shipments.ts';
+import { withWriteRetry } from '../../db/connection.ts';
 import { openCliContext } from '../../src/cli-context.ts';
 import { errorMessage, ValidationError } from '../../src/errors.ts';
 import { echo } from '../../src/input.ts';
@@ -101,7 +102,9 @@ export function createFulfillmentFeature(opts: { retryDelayMs?: number } = {}): 
             const b = req.body;
             if (!b || typeof b !== 'object' || Array.isArray(b)) throw new ValidationError('body: must be a JSON object { carrier, tracking, items?, shippedAt?, note? }', 'body');
             if ('order' in b) throw new ValidationError('order: comes from the path, not the body', 'order');
-            const shipment = recordShipment(s.db, { carrier: undefined, tracking: undefined, ...(b as Record<string, unknown>), order: req.params.id, source: 'api' }, liveMapper(s));
+            const shipment = await withWriteRetry(() =>
+              recordShipment(s.db, { carrier: undefined, tracking: undefined, ...(b as Record<string, unknown>), order: req.params.id, source: 'api' }, liveMapper(s)),
+            );
             await enqueuePush(s.queues.fulfillment, shipment, opts.retryDelayMs);
             return reply.code(201).send(shipment);
           },
@@ -142,7 +145,7 @@ export function registerShipmentCommands(program: Command): void {
         }
         if (!order) throw new ValidationError('name the order (our id or the marketplace order number), or use --csv');
         const input: ShipmentInput = { order, carrier: o.carrier, tracking: o.tracking, items: o.items, shippedAt: o.date, note: o.note, source: 'cli' };
-        const shipment = recordShipment(ctx.db, input, staticMapper);
+        const shipment = await withWriteRetry(() => recordShipment(ctx.db, input, staticMapper));
         await enqueuePush(ctx.queues.fulfillment, shipment);
         console.log(`recorded shipment ${shipment.id}: ${shipment.carrierCode} ${shipment.trackingNumber}; the worker pushes it to the marketplace`);
       } finally {

@@ -3,7 +3,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { startTestWorker } from '../foundation/support-worker.ts';
-import { captureLogger, freePort, redisPrefix } from '../support/env.ts';
+import { pollAccount } from '../../jobs/poll.ts';
+import { captureLogger, freePort, redisPrefix, silentLog } from '../support/env.ts';
+import { FakeAdapter } from '../support/fake-adapter.ts';
 
 async function ready(url: string) {
   const t0 = Date.now();
@@ -68,6 +70,32 @@ describe('honest health', () => {
     } finally {
       await t.dispose();
       server.kill('SIGKILL');
+    }
+  }, 30_000);
+});
+
+describe('SQLite contention', () => {
+  it('a 2 s write lock held by another process delays a poll without failing it, and the server keeps answering', async () => {
+    const redis = redisPrefix();
+    const adapter = new FakeAdapter('shop-contention');
+    adapter.orders = [{ id: 'W1', modified: '2026-11-20T10:00:00.000Z', lines: [{ id: 'W1-1', sku: 'STICKER-PACK', qty: 1 }] }];
+    const t = await startTestWorker({ prefix: `${redis.prefix}-contention`, adapters: [] });
+    try {
+      const other = new Database(t.worker.config.databasePath);
+      other.exec('BEGIN IMMEDIATE');
+      const poll = pollAccount({ db: t.worker.db, adapter, log: silentLog() });
+      // The event loop is never held for more than a busy timeout: the server answers meanwhile.
+      const t0 = Date.now();
+      const health = await fetch(`${t.worker.httpUrl}/healthz`);
+      expect(health.status).toBe(200);
+      expect(Date.now() - t0).toBeLessThan(1_000);
+      await sleep(2_000);
+      other.exec('COMMIT');
+      other.close();
+      expect(await poll).toMatchObject({ inserted: 1 });
+    } finally {
+      await t.dispose();
+      await redis.cleanup();
     }
   }, 30_000);
 });
