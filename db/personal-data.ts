@@ -7,6 +7,11 @@ const SEALED_TEXT: Record<string, string[]> = {
   orders: ['buyer_name', 'buyer_email', 'shipping_address', 'buyer_note', 'gift_message'],
   accounts: ['access_token', 'refresh_token'],
 };
+/** Raw payloads (compressed, then sealed): the order's and a quarantined order's. */
+const SEALED_BLOBS: [table: string, key: string][] = [
+  ['order_payloads', 'order_id'],
+  ['quarantine', 'id'],
+];
 const BATCH = 500;
 
 export interface ResealSummary {
@@ -50,18 +55,20 @@ export function resealAll(db: Db): ResealSummary {
       after = rows.at(-1)!.k as unknown as number | string;
     }
   }
-  let afterId = 0;
-  for (;;) {
-    const rows = client.prepare(`SELECT order_id, payload FROM order_payloads WHERE order_id > ? ORDER BY order_id LIMIT ${BATCH}`).all(afterId) as { order_id: number; payload: Buffer }[];
-    if (rows.length === 0) break;
-    client.transaction(() => {
-      for (const r of rows) {
-        if (isSealedBytes(r.payload) && r.payload.subarray(4, 12).toString('ascii') === keys.current.id) continue;
-        client.prepare('UPDATE order_payloads SET payload = ? WHERE order_id = ?').run(sealBytes(keys, openBytes(keys, r.payload)), r.order_id);
-        summary.payloads += 1;
-      }
-    })();
-    afterId = rows.at(-1)!.order_id;
+  for (const [table, key] of SEALED_BLOBS) {
+    let afterId = 0;
+    for (;;) {
+      const rows = client.prepare(`SELECT ${key} AS k, payload FROM ${table} WHERE ${key} > ? ORDER BY ${key} LIMIT ${BATCH}`).all(afterId) as { k: number; payload: Buffer }[];
+      if (rows.length === 0) break;
+      client.transaction(() => {
+        for (const r of rows) {
+          if (isSealedBytes(r.payload) && r.payload.subarray(4, 12).toString('ascii') === keys.current.id) continue;
+          client.prepare(`UPDATE ${table} SET payload = ? WHERE ${key} = ?`).run(sealBytes(keys, openBytes(keys, r.payload)), r.k);
+          summary.payloads += 1;
+        }
+      })();
+      afterId = rows.at(-1)!.k;
+    }
   }
   summary.left = countNotUnder(db, keys);
   return summary;
@@ -75,8 +82,10 @@ function countNotUnder(db: Db, keys: DataKeys): number {
       n += (db.$client.prepare(`SELECT count(*) AS n FROM ${table} WHERE ${c} IS NOT NULL AND ${c} NOT LIKE ?`).get(`osw1:${keys.current.id}:%`) as { n: number }).n;
     }
   }
-  const payloads = db.$client.prepare('SELECT payload FROM order_payloads').iterate() as IterableIterator<{ payload: Buffer }>;
-  for (const r of payloads) if (r.payload.subarray(4, 12).toString('ascii') !== keys.current.id) n += 1;
+  for (const [table] of SEALED_BLOBS) {
+    const payloads = db.$client.prepare(`SELECT payload FROM ${table}`).iterate() as IterableIterator<{ payload: Buffer }>;
+    for (const r of payloads) if (r.payload.subarray(4, 12).toString('ascii') !== keys.current.id) n += 1;
+  }
   return n;
 }
 
@@ -88,7 +97,8 @@ export interface PurgeSummary {
 /**
  * Forgets the personal data of orders shipped or cancelled more than `days` ago: buyer name, e-mail,
  * address, note, gift message, the personalization text and the raw payload (which holds all of
- * them). Totals, items, quantities, statuses and dates stay for the shop's books.
+ * them), and quarantined raw orders older than that. Totals, items, quantities, statuses and dates
+ * stay for the shop's books.
  */
 export function purgePersonalData(db: Db, days: number, opts: { dryRun?: boolean; now?: number } = {}): PurgeSummary {
   const olderThan = new Date((opts.now ?? Date.now()) - days * 86_400_000).toISOString();
@@ -98,7 +108,10 @@ export function purgePersonalData(db: Db, days: number, opts: { dryRun?: boolean
          OR EXISTS (SELECT 1 FROM order_items i WHERE i.order_id = orders.id AND i.personalization IS NOT NULL))`;
   const client = db.$client;
   const count = (client.prepare(`SELECT count(*) AS n FROM orders WHERE ${where}`).get(olderThan) as { n: number }).n;
-  if (opts.dryRun || count === 0) return { orders: count, olderThan };
+  if (opts.dryRun) return { orders: count, olderThan };
+  // Quarantined raw orders hold personal data too: gone after the same time, resolved or not.
+  client.prepare('DELETE FROM quarantine WHERE created_at < ?').run(olderThan);
+  if (count === 0) return { orders: count, olderThan };
   for (;;) {
     const ids = (client.prepare(`SELECT id FROM orders WHERE ${where} LIMIT ${BATCH}`).all(olderThan) as { id: number }[]).map((r) => r.id);
     if (ids.length === 0) break;

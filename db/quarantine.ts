@@ -1,7 +1,8 @@
 import { gzipSync } from 'node:zlib';
 import type { Statement } from 'better-sqlite3';
 import { isNull } from 'drizzle-orm';
-import type { Db } from './connection.ts';
+import { keysOf, type Db } from './connection.ts';
+import { sealBytes } from './crypto.ts';
 import { quarantine } from './schema.ts';
 
 export function quarantineOrder(
@@ -14,7 +15,8 @@ export function quarantineOrder(
       externalId: q.externalId ?? null,
       field: q.field ?? null,
       reason: q.reason,
-      payload: gzipSync(JSON.stringify(q.payload)),
+      // The raw order holds the buyer's personal data: sealed like order payloads (db/crypto.ts).
+      payload: sealBytes(keysOf(db), gzipSync(JSON.stringify(q.payload))),
     })
     .run();
 }

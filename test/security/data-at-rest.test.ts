@@ -46,7 +46,11 @@ describe('data at rest', () => {
     const dir = tempDir();
     const config = withEphemeralPort(loadConfig({ DATA_DIR: dir.path, SANDBOX_URL: 'http://127.0.0.1:9', POLL_INTERVAL: '1s' }));
     const adapter = new BuyerAdapter('shop-pii');
-    adapter.orders = [{ id: 'P1', modified: '2026-11-20T10:00:00.000Z', lines: [{ id: 'P1-1', sku: 'STICKER-PACK', qty: 1 }] }];
+    adapter.orders = [
+      { id: 'P1', modified: '2026-11-20T10:00:00.000Z', lines: [{ id: 'P1-1', sku: 'STICKER-PACK', qty: 1 }] },
+      // A malformed order is quarantined with its raw payload, which holds personal data too.
+      { id: 'Q1', modified: '2026-11-20T10:01:00.000Z', lines: null as never, buyer: BUYER.name } as FakeRawOrder,
+    ];
     const worker = await startWorker({ config, log: silentLog(), prefix: 'pii', adapters: () => [adapter] });
     try {
       for (let i = 0; i < 100 && worker.db.select().from(orders).all().length === 0; i++) await sleep(50);
@@ -79,6 +83,8 @@ describe('data at rest', () => {
       expect(orderPayload(db, row.id)).toMatchObject({ id: 'P1' });
       const stored = db.$client.prepare('select payload from order_payloads').get() as { payload: Buffer };
       expect(stored.payload.subarray(0, 4).toString()).toBe('OSW1');
+      const quarantined = db.$client.prepare("select payload from quarantine where external_id = 'Q1'").get() as { payload: Buffer };
+      expect(quarantined.payload.subarray(0, 4).toString()).toBe('OSW1');
     } finally {
       closeDatabase(db);
       dir.remove();
