@@ -311,17 +311,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       const missing = e.ADMIN_USER === undefined ? 'ADMIN_USER' : 'ADMIN_PASSWORD';
       problems.push({ variable: missing, problem: 'ADMIN_USER and ADMIN_PASSWORD go together', example: 'ops' });
     }
-    if (!isLoopback(e.HTTP_HOST) && (e.ADMIN_USER === undefined || e.ADMIN_PASSWORD === undefined)) {
+    // Exposed: bound beyond loopback, or reached through a proxy under another name (HTTP_ALLOWED_HOSTS).
+    const outsideNames = e.HTTP_ALLOWED_HOSTS.filter((h) => !isLoopback(h));
+    const exposedAs = !isLoopback(e.HTTP_HOST) ? `HTTP_HOST is ${e.HTTP_HOST}` : outsideNames.length ? `HTTP_ALLOWED_HOSTS names ${outsideNames.join(', ')}` : undefined;
+    if (exposedAs && (e.ADMIN_USER === undefined || e.ADMIN_PASSWORD === undefined)) {
       problems.push({
-        variable: 'HTTP_HOST',
-        problem: `is ${e.HTTP_HOST}, not loopback: set ADMIN_USER and ADMIN_PASSWORD before exposing the ops server`,
+        variable: !isLoopback(e.HTTP_HOST) ? 'HTTP_HOST' : 'HTTP_ALLOWED_HOSTS',
+        problem: `${exposedAs}, so the ops server is reachable from outside this machine: set ADMIN_USER and ADMIN_PASSWORD first`,
         example: '127.0.0.1',
       });
     }
-    if (!isLoopback(e.HTTP_HOST) && e.ADMIN_PASSWORD !== undefined && (e.ADMIN_PASSWORD.length < MIN_PASSWORD_LENGTH || e.ADMIN_PASSWORD === e.ADMIN_USER)) {
+    if (exposedAs && e.ADMIN_PASSWORD !== undefined && (e.ADMIN_PASSWORD.length < MIN_PASSWORD_LENGTH || e.ADMIN_PASSWORD === e.ADMIN_USER)) {
       problems.push({
         variable: 'ADMIN_PASSWORD',
-        problem: `is too weak for a server on ${e.HTTP_HOST}: use at least ${MIN_PASSWORD_LENGTH} characters, not the user name`,
+        problem: `is too weak for a server reachable from outside (${exposedAs}): use at least ${MIN_PASSWORD_LENGTH} characters, not the user name`,
         example: EXAMPLES.ADMIN_PASSWORD,
       });
     }

@@ -173,6 +173,8 @@ export const shipments = sqliteTable(
     source: text('source', { enum: ['cli', 'api', 'csv'] }).notNull(),
     state: text('state', { enum: ['pending', 'pushing', 'pushed', 'failed', 'manual'] }).notNull().default('pending'),
     attempts: integer('attempts').notNull().default(0),
+    /** While a push runs: until when it holds the shipment (a second run of the same job waits it out). */
+    leaseUntil: text('lease_until'),
     remoteId: text('remote_id'),
     error: text('error'),
     pushedAt: text('pushed_at'),

@@ -2,15 +2,17 @@ import { eq, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { MarketplaceAdapter } from '../../adapters/types.ts';
 import { accountId as makeAccountId, markAccountHealth } from '../../db/accounts.ts';
-import type { Db } from '../../db/connection.ts';
+import { withWriteRetry, type Db } from '../../db/connection.ts';
 import { recordEvent } from '../../db/events.ts';
 import { orderItems, orders } from '../../db/schema.ts';
-import { getShipment, updateShipment, type Shipment } from '../../db/shipments.ts';
+import { claimShipment, getShipment, updateShipment, type Shipment } from '../../db/shipments.ts';
 import { AuthError, errorMessage, isRetryable, ManualActionRequired, PermissionDeniedError, toJobError } from '../../src/errors.ts';
 import { markLinesShipped } from '../production/store.ts';
 
 /** The error prefix of a shipment held back because its account's credentials were refused. */
 export const WAITING_FOR_ACCOUNT = 'waiting for the account: ';
+/** Longer than one attempt can take (a few 30 s requests and limiter waits); a dead run's lease runs out. */
+const PUSH_LEASE_MS = 10 * 60_000;
 
 export interface PushDeps {
   db: Db;
@@ -21,7 +23,7 @@ export interface PushDeps {
 /** After the marketplace acknowledged: quantities, order status and production rows, in one transaction. */
 function applyPushed(db: Db, s: Shipment, remoteId: string | undefined) {
   db.$client.transaction(() => {
-    updateShipment(db, s.id, { state: 'pushed', remoteId: remoteId ?? null, pushedAt: new Date().toISOString(), error: null });
+    updateShipment(db, s.id, { state: 'pushed', remoteId: remoteId ?? null, pushedAt: new Date().toISOString(), error: null, leaseUntil: null });
     for (const l of s.lines) {
       db.update(orderItems)
         .set({ quantityShipped: sql`min(${orderItems.quantity}, ${orderItems.quantityShipped} + ${l.quantity})` })
@@ -54,8 +56,8 @@ export async function pushShipmentJob(deps: PushDeps, shipmentId: string) {
   const adapter = deps.adapters.find((a) => makeAccountId(a.platform, a.accountId) === order.accountId);
   if (!adapter) throw new Error(`no adapter for ${order.accountId} is running; the push waits for it`);
 
-  const attempts = s.attempts + 1;
-  updateShipment(db, s.id, { state: 'pushing', attempts });
+  const attempts = await withWriteRetry(() => claimShipment(db, s.id, PUSH_LEASE_MS));
+  if (attempts === undefined) return { skipped: 'another run of this push holds the shipment' };
   try {
     const result = await adapter.pushShipment({
       shipmentId: s.id,
@@ -67,12 +69,13 @@ export async function pushShipmentJob(deps: PushDeps, shipmentId: string) {
       noteToBuyer: s.noteToBuyer ?? undefined,
       retry: attempts > 1,
     });
-    applyPushed(db, s, result.remoteId);
+    await withWriteRetry(() => applyPushed(db, s, result.remoteId));
     log.info({ shipmentId: s.id, order: order.externalId, alreadyPresent: result.alreadyPresent }, 'shipment pushed');
     return result;
   } catch (err) {
     if (isRetryable(err)) {
-      updateShipment(db, s.id, { error: errorMessage(err) });
+      // The lease is given back: the next attempt (which asks the marketplace first) may claim it.
+      await withWriteRetry(() => updateShipment(db, s.id, { error: errorMessage(err), leaseUntil: null }));
       throw err;
     }
     if (err instanceof AuthError && !(err instanceof PermissionDeniedError)) {
@@ -80,14 +83,14 @@ export async function pushShipmentJob(deps: PushDeps, shipmentId: string) {
       // retry can fix it. It waits as pending and is pushed once the account works again (the next
       // successful poll, or a restart with fixed settings). A permission refusal is the shipment's failure.
       const reason = errorMessage(err);
-      updateShipment(db, s.id, { state: 'pending', error: `${WAITING_FOR_ACCOUNT}${reason}` });
+      updateShipment(db, s.id, { state: 'pending', error: `${WAITING_FOR_ACCOUNT}${reason}`, leaseUntil: null });
       markAccountHealth(db, order.accountId, false, reason);
       recordEvent(db, { type: 'account.unhealthy', accountId: order.accountId, shipmentId: s.id, message: reason });
       log.error({ shipmentId: s.id, order: order.externalId, reason }, 'ALERT: account refused; shipment waits for working credentials');
       throw toJobError(err);
     }
     const manual = err instanceof ManualActionRequired;
-    updateShipment(db, s.id, { state: manual ? 'manual' : 'failed', error: manual ? err.todo : errorMessage(err) });
+    updateShipment(db, s.id, { state: manual ? 'manual' : 'failed', error: manual ? err.todo : errorMessage(err), leaseUntil: null });
     recordEvent(db, {
       type: manual ? 'shipment.manual' : 'shipment.failed',
       accountId: order.accountId,

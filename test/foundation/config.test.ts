@@ -87,6 +87,12 @@ describe('config', () => {
     expect(problems.find((p) => p.variable === 'SANDBOX_URL')!.problem).toMatch(/http:\/\/ or https:\/\//);
   });
 
+  it('behind a reverse proxy (loopback bind, an outside name allowed) credentials are required too', () => {
+    expect(problemsOf({ HTTP_ALLOWED_HOSTS: 'orders.example.com' }).map((p) => p.variable)).toEqual(['HTTP_ALLOWED_HOSTS']);
+    expect(problemsOf({ HTTP_ALLOWED_HOSTS: 'orders.example.com', ADMIN_USER: 'ops', ADMIN_PASSWORD: 'a' }).map((p) => p.variable)).toEqual(['ADMIN_PASSWORD']);
+    expect(loadConfig({ HTTP_ALLOWED_HOSTS: 'localhost,127.0.0.2' }).http.allowedHosts).toEqual(['localhost', '127.0.0.2']);
+  });
+
   it('wants a real password when the ops server leaves loopback', () => {
     expect(problemsOf({ HTTP_HOST: '0.0.0.0', ADMIN_USER: 'ops', ADMIN_PASSWORD: 'a' }).map((p) => p.variable)).toEqual(['ADMIN_PASSWORD']);
     expect(problemsOf({ HTTP_HOST: '0.0.0.0', ADMIN_USER: 'operator-one', ADMIN_PASSWORD: 'operator-one' }).map((p) => p.variable)).toEqual(['ADMIN_PASSWORD']);

@@ -7,6 +7,7 @@ import { orders, shipments } from '../../db/schema.ts';
 import { pollAccount } from '../../jobs/poll.ts';
 import { productionFeature } from '../../jobs/production/index.ts';
 import { createFulfillmentFeature, sweepShipments } from '../../jobs/fulfillment/index.ts';
+import { pushShipmentJob } from '../../jobs/fulfillment/push.ts';
 import { updateShipment } from '../../db/shipments.ts';
 import { importShipmentsCsv, type CsvRowResult } from '../../jobs/fulfillment/csv-import.ts';
 import { recordShipment, type ShipmentInput } from '../../jobs/fulfillment/record.ts';
@@ -21,7 +22,10 @@ import { startTestWorker } from '../foundation/support-worker.ts';
 class Marketplace extends FakeAdapter {
   uploads: ShipmentPush[] = [];
   failNext?: 'after-send' | 'refuse' | 'credentials';
+  /** Hold the marketplace's answer this long (a slow create). */
+  holdMs = 0;
   override async pushShipment(s: ShipmentPush): Promise<ShipmentPushResult> {
+    if (this.holdMs) await sleep(this.holdMs);
     if (s.retry && this.uploads.some((u) => u.trackingNumber === s.trackingNumber)) return { alreadyPresent: true };
     if (this.failNext === 'credentials') {
       this.failNext = undefined;
@@ -55,7 +59,7 @@ const order = (id: string): FakeRawOrder => ({
 let t: Awaited<ReturnType<typeof startTestWorker>>;
 const market = new Marketplace('ship-shop');
 beforeAll(async () => {
-  market.orders = ['O1', 'O2', 'O3', 'O4', 'O5', 'O6', 'C1', 'C2', 'C3', 'X1', 'S1'].map(order);
+  market.orders = ['O1', 'O2', 'O3', 'O4', 'O5', 'O6', 'C1', 'C2', 'C3', 'X1', 'S1', 'D1'].map(order);
   market.pageSize = 100;
   t = await startTestWorker({ prefix: `${redis.prefix}-ship`, adapters: [market], features: [productionFeature, createFulfillmentFeature({ retryDelayMs: 20 })] });
   const intake = productionFeature.intake!(t.worker);
@@ -146,6 +150,20 @@ describe('shipments', () => {
     expect(uploadsOf(before.trackingNumber)).toBe(1);
     expect(uploadsOf(after.trackingNumber)).toBe(1); // asked first, found it, sent nothing
     expect(await sweepShipments(t.worker.queues.fulfillment, t.worker.db, 20)).toEqual({ requeued: 0 }); // nothing left
+  });
+
+  it('two runs of the same push at once (at-least-once delivery): one claims the shipment, the other sends nothing', async () => {
+    const shipment = recordShipment(t.worker.db, { order: 'D1', carrier: 'usps', tracking: '9400100000000000661', source: 'cli' }, (_p, name) => market.mapCarrier(name));
+    market.holdMs = 300;
+    try {
+      const deps = { db: t.worker.db, adapters: [market], log: silentLog() };
+      const [a, b] = await Promise.all([pushShipmentJob(deps, shipment.id), pushShipmentJob(deps, shipment.id)]);
+      expect([a, b].filter((r) => 'skipped' in (r as object))).toHaveLength(1);
+    } finally {
+      market.holdMs = 0;
+    }
+    expect(uploadsOf('9400100000000000661')).toBe(1);
+    expect(t.worker.db.select().from(shipments).all().find((s) => s.id === shipment.id)!.state).toBe('pushed');
   });
 
   it('refuses bad input with a specific message and writes nothing', () => {
