@@ -120,23 +120,30 @@ export async function pollAccount(deps: PollDeps, stream = 'orders'): Promise<Po
     }
   } catch (err) {
     if (err instanceof AuthError) {
-      markAccountHealth(db, accountId, false, err.message);
-      recordEvent(db, { type: 'account.unhealthy', accountId, message: err.message });
+      await withWriteRetry(() =>
+        db.$client.transaction(() => {
+          markAccountHealth(db, accountId, false, err.message);
+          recordEvent(db, { type: 'account.unhealthy', accountId, message: err.message });
+        }).immediate(),
+      );
       log.error({ accountId, reason: err.message }, 'account credentials refused; account marked unhealthy');
     }
     throw err;
   }
 
+  // One transaction: a retry after a lock never finds the account half-updated (healthy, no event).
   const recovered = await withWriteRetry(() =>
-    timed(() => {
-      const account = getAccount(db, accountId);
-      if (account && !account.healthy) {
-        markAccountHealth(db, accountId, true, null);
-        recordEvent(db, { type: 'account.healthy', accountId, message: 'poll succeeded again' });
-      }
-      markPolled(db, accountId);
-      return account !== undefined && !account.healthy;
-    }),
+    timed(
+      db.$client.transaction(() => {
+        const account = getAccount(db, accountId);
+        if (account && !account.healthy) {
+          markAccountHealth(db, accountId, true, null);
+          recordEvent(db, { type: 'account.healthy', accountId, message: 'poll succeeded again' });
+        }
+        markPolled(db, accountId);
+        return account !== undefined && !account.healthy;
+      }).immediate,
+    ),
   );
   if (recovered) await deps.onAccountHealthy?.(accountId);
   summary.dbMs = Math.round(summary.dbMs * 100) / 100;

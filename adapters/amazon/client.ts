@@ -2,7 +2,7 @@ import type { Agent } from 'node:https';
 import { createRequire } from 'node:module';
 import type { Logger } from 'pino';
 import { getTokens, saveTokens } from '../../db/accounts.ts';
-import type { Db } from '../../db/connection.ts';
+import { withWriteRetry, type Db } from '../../db/connection.ts';
 import { AuthError, PermanentRemoteError, TransientError } from '../../src/errors.ts';
 import { registerSecret } from '../../src/logger.ts';
 import { classifyHttpFailure } from '../http-errors.ts';
@@ -240,7 +240,7 @@ export class AmazonClient {
     if (!token) throw new TransientError('Amazon LWA answered without an access token');
     registerSecret(token);
     this.expiresAt = Date.now() + LWA_TOKEN_LIFETIME_MS;
-    saveTokens(this.opts.db, this.opts.accountId, { accessToken: token, accessTokenExpiresAt: new Date(this.expiresAt).toISOString() });
+    await withWriteRetry(() => saveTokens(this.opts.db, this.opts.accountId, { accessToken: token, accessTokenExpiresAt: new Date(this.expiresAt!).toISOString() }));
   }
 
   async close() {

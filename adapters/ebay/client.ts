@@ -2,7 +2,7 @@ import { AxiosError } from 'axios';
 import eBayApi from 'ebay-api';
 import type { Logger } from 'pino';
 import { getTokens, saveTokens } from '../../db/accounts.ts';
-import type { Db } from '../../db/connection.ts';
+import { withWriteRetry, type Db } from '../../db/connection.ts';
 import { AuthError } from '../../src/errors.ts';
 import { registerSecret } from '../../src/logger.ts';
 import { classifyHttpFailure } from '../http-errors.ts';
@@ -165,11 +165,12 @@ export class EbayClient {
     registerSecret(token.access_token);
     this.expiresAt = Date.now() + (token.expires_in ?? 7200) * 1000;
     // eBay does not rotate the refresh token; it is stored to tie this access token to it.
-    saveTokens(this.opts.db, this.opts.accountId, {
+    // A rotated refresh token must be stored whatever else holds the database: retried, never lost.
+    await withWriteRetry(() => saveTokens(this.opts.db, this.opts.accountId, {
       accessToken: token.access_token,
       refreshToken: this.opts.refreshToken,
-      accessTokenExpiresAt: new Date(this.expiresAt).toISOString(),
-    });
+      accessTokenExpiresAt: new Date(this.expiresAt!).toISOString(),
+    }));
   }
 
   async close() {

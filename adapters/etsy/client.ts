@@ -1,7 +1,7 @@
 import axios, { AxiosError, type AxiosInstance, type AxiosRequestConfig } from 'axios';
 import type { Logger } from 'pino';
 import { getTokens, saveTokens } from '../../db/accounts.ts';
-import type { Db } from '../../db/connection.ts';
+import { withWriteRetry, type Db } from '../../db/connection.ts';
 import { AuthError, ConfigurationError } from '../../src/errors.ts';
 import { registerSecret } from '../../src/logger.ts';
 import { classifyHttpFailure } from '../http-errors.ts';
@@ -181,11 +181,12 @@ export class EtsyClient {
     this.accessToken = token.access_token;
     this.refreshToken = token.refresh_token; // Etsy rotates it: the old one stops working
     this.expiresAt = Date.now() + token.expires_in * 1000;
-    saveTokens(this.opts.db, this.opts.accountId, {
+    // A rotated refresh token must be stored whatever else holds the database: retried, never lost.
+    await withWriteRetry(() => saveTokens(this.opts.db, this.opts.accountId, {
       accessToken: this.accessToken,
       refreshToken: this.refreshToken,
-      accessTokenExpiresAt: new Date(this.expiresAt).toISOString(),
-    });
+      accessTokenExpiresAt: new Date(this.expiresAt!).toISOString(),
+    }));
   }
 
   async close() {

@@ -67,7 +67,9 @@ export function createFulfillmentFeature(opts: { retryDelayMs?: number } = {}): 
       worker.on('failed', (job, err) => {
         if (!job) return;
         if (job.attemptsMade >= (job.opts.attempts ?? 1)) {
-          giveUp(s.db, job.data.shipmentId, errorMessage(err), s.log);
+          void withWriteRetry(() => giveUp(s.db, job.data.shipmentId, errorMessage(err), s.log)).catch((e: unknown) =>
+            s.log.error({ err: e, shipmentId: job.data.shipmentId }, 'ALERT: could not record a failed shipment push'),
+          );
         } else if (/stalled/i.test(err.message)) {
           // The process died mid-push too often: BullMQ fails the job without a retry. A fresh job
           // goes on with it; it asks the marketplace first, so nothing is sent twice.

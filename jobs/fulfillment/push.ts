@@ -83,21 +83,30 @@ export async function pushShipmentJob(deps: PushDeps, shipmentId: string) {
       // retry can fix it. It waits as pending and is pushed once the account works again (the next
       // successful poll, or a restart with fixed settings). A permission refusal is the shipment's failure.
       const reason = errorMessage(err);
-      updateShipment(db, s.id, { state: 'pending', error: `${WAITING_FOR_ACCOUNT}${reason}`, leaseUntil: null });
-      markAccountHealth(db, order.accountId, false, reason);
-      recordEvent(db, { type: 'account.unhealthy', accountId: order.accountId, shipmentId: s.id, message: reason });
+      await withWriteRetry(() =>
+        db.$client.transaction(() => {
+          updateShipment(db, s.id, { state: 'pending', error: `${WAITING_FOR_ACCOUNT}${reason}`, leaseUntil: null });
+          markAccountHealth(db, order.accountId, false, reason);
+          recordEvent(db, { type: 'account.unhealthy', accountId: order.accountId, shipmentId: s.id, message: reason });
+        }).immediate(),
+      );
       log.error({ shipmentId: s.id, order: order.externalId, reason }, 'ALERT: account refused; shipment waits for working credentials');
       throw toJobError(err);
     }
     const manual = err instanceof ManualActionRequired;
-    updateShipment(db, s.id, { state: manual ? 'manual' : 'failed', error: manual ? err.todo : errorMessage(err), leaseUntil: null });
-    recordEvent(db, {
-      type: manual ? 'shipment.manual' : 'shipment.failed',
-      accountId: order.accountId,
-      orderId: order.id,
-      shipmentId: s.id,
-      message: manual ? `to do by hand: ${err.todo} (${err.message})` : `push refused: ${errorMessage(err)}`,
-    });
+    const todo = manual ? err.todo : undefined;
+    await withWriteRetry(() =>
+      db.$client.transaction(() => {
+        updateShipment(db, s.id, { state: manual ? 'manual' : 'failed', error: todo ?? errorMessage(err), leaseUntil: null });
+        recordEvent(db, {
+          type: manual ? 'shipment.manual' : 'shipment.failed',
+          accountId: order.accountId,
+          orderId: order.id,
+          shipmentId: s.id,
+          message: manual ? `to do by hand: ${todo} (${errorMessage(err)})` : `push refused: ${errorMessage(err)}`,
+        });
+      }).immediate(),
+    );
     log.error({ shipmentId: s.id, order: order.externalId, reason: errorMessage(err) }, manual ? 'ALERT: shipment needs a manual step' : 'ALERT: shipment push failed');
     throw toJobError(err);
   }

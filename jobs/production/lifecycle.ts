@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Worker, type ConnectionOptions, type Job } from 'bullmq';
 import { eq, inArray } from 'drizzle-orm';
 import type { ProductionRules } from '../../config/production.ts';
-import type { Db } from '../../db/connection.ts';
+import { withWriteRetry, type Db } from '../../db/connection.ts';
 import { recordEvent } from '../../db/events.ts';
 import { productionItems } from '../../db/schema.ts';
 import { ValidationError } from '../../src/errors.ts';
@@ -64,8 +64,17 @@ export async function takeNext(deps: LifecycleDeps, opts: { group?: string; by?:
         continue;
       }
       const startedAt = new Date().toISOString();
-      setRow(deps.db, job.data.productionItemId, { state: 'printing', lockToken: token, takenBy: opts.by ?? null, startedAt });
-      recordEvent(deps.db, { type: 'production.printing', orderId: job.data.orderId, message: `${job.name} taken${opts.by ? ` by ${opts.by}` : ''}` });
+      try {
+        await withWriteRetry(() =>
+          deps.db.$client.transaction(() => {
+            setRow(deps.db, job.data.productionItemId, { state: 'printing', lockToken: token, takenBy: opts.by ?? null, startedAt });
+            recordEvent(deps.db, { type: 'production.printing', orderId: job.data.orderId, message: `${job.name} taken${opts.by ? ` by ${opts.by}` : ''}` });
+          }).immediate(),
+        );
+      } catch (err) {
+        skipped.push(job); // SQLite could not record it: the job goes back, never active behind a queued row
+        throw err;
+      }
       return { productionItemId: job.data.productionItemId, jobId: job.id!, name: job.name, data: job.data };
     }
   } finally {
@@ -79,7 +88,7 @@ export async function markPrinted(deps: LifecycleDeps, id: number) {
   if (r.state !== 'printing' || !r.lockToken) throw new ValidationError(`production item ${id} is ${r.state}, not printing`);
   const job = await jobOf(deps, r);
   await job.moveToCompleted({ printedAt: new Date().toISOString() }, r.lockToken, false);
-  setRow(deps.db, id, { state: 'printed', lockToken: null, printedAt: new Date().toISOString() });
+  await withWriteRetry(() => setRow(deps.db, id, { state: 'printed', lockToken: null, printedAt: new Date().toISOString() }));
   recordEvent(deps.db, { type: 'production.printed', orderId: r.orderId, message: `${r.externalId} ${r.sku} printed` });
 }
 
@@ -88,7 +97,7 @@ export async function markFailed(deps: LifecycleDeps, id: number, reason: string
   if (r.state !== 'printing' || !r.lockToken) throw new ValidationError(`production item ${id} is ${r.state}, not printing`);
   const job = await jobOf(deps, r);
   await job.moveToFailed(new Error(reason || 'print failed'), r.lockToken, false);
-  setRow(deps.db, id, { state: 'failed', lockToken: null });
+  await withWriteRetry(() => setRow(deps.db, id, { state: 'failed', lockToken: null }));
   recordEvent(deps.db, { type: 'production.failed', orderId: r.orderId, message: `${r.externalId} ${r.sku} failed: ${reason}` });
 }
 
@@ -98,7 +107,7 @@ export async function reprint(deps: LifecycleDeps, id: number) {
   if (r.state !== 'failed' && r.state !== 'printed') throw new ValidationError(`production item ${id} is ${r.state}; only failed or printed items can be reprinted`);
   const job = await jobOf(deps, r);
   await job.retry(r.state === 'failed' ? 'failed' : 'completed');
-  setRow(deps.db, id, { state: 'queued', lockToken: null, startedAt: null, printedAt: null });
+  await withWriteRetry(() => setRow(deps.db, id, { state: 'queued', lockToken: null, startedAt: null, printedAt: null }));
   recordEvent(deps.db, { type: 'production.reprint', orderId: r.orderId, message: `${r.externalId} ${r.sku} queued again` });
 }
 

@@ -3,6 +3,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { startTestWorker } from '../foundation/support-worker.ts';
+import { getShipment } from '../../db/shipments.ts';
+import { pushShipmentJob } from '../../jobs/fulfillment/push.ts';
+import { recordShipment } from '../../jobs/fulfillment/record.ts';
 import { pollAccount } from '../../jobs/poll.ts';
 import { captureLogger, freePort, redisPrefix, silentLog } from '../support/env.ts';
 import { FakeAdapter } from '../support/fake-adapter.ts';
@@ -93,6 +96,29 @@ describe('SQLite contention', () => {
       other.exec('COMMIT');
       other.close();
       expect(await poll).toMatchObject({ inserted: 1 });
+    } finally {
+      await t.dispose();
+      await redis.cleanup();
+    }
+  }, 30_000);
+
+  it('a push while another process holds the write lock for 1 s still ends pushed, sent once', async () => {
+    const redis = redisPrefix();
+    const adapter = new FakeAdapter('shop-push-lock');
+    adapter.orders = [{ id: 'PL1', modified: '2026-11-20T10:00:00.000Z', lines: [{ id: 'PL1-1', sku: 'STICKER-PACK', qty: 1 }] }];
+    const t = await startTestWorker({ prefix: `${redis.prefix}-push-lock`, adapters: [] });
+    try {
+      await pollAccount({ db: t.worker.db, adapter, log: silentLog() });
+      const shipment = recordShipment(t.worker.db, { order: 'PL1', carrier: 'usps', tracking: '9400100000000000771', source: 'cli' }, (_p, name) => adapter.mapCarrier(name));
+      const other = new Database(t.worker.config.databasePath);
+      other.exec('BEGIN IMMEDIATE');
+      const push = pushShipmentJob({ db: t.worker.db, adapters: [adapter], log: silentLog() }, shipment.id);
+      await sleep(1_000);
+      other.exec('COMMIT');
+      other.close();
+      await push;
+      expect(getShipment(t.worker.db, shipment.id)).toMatchObject({ state: 'pushed' });
+      expect(adapter.pushed.filter((p) => p.trackingNumber === '9400100000000000771')).toHaveLength(1);
     } finally {
       await t.dispose();
       await redis.cleanup();
