@@ -33,6 +33,19 @@ export function hostName(value: string): string | undefined {
   }
 }
 
+/** An Origin header names the host:port this request was sent to. */
+function sameOrigin(origin: string, host: string): boolean {
+  try {
+    const o = new URL(origin);
+    if (o.protocol !== 'http:' && o.protocol !== 'https:') return false;
+    const port = o.port || (o.protocol === 'https:' ? '443' : '80');
+    const [h, p] = [hostName(host), new URL(`http://${host}`).port || '80'];
+    return o.hostname.replace(/^\[|\]$/g, '').toLowerCase() === h && (port === p || (o.protocol === 'https:' && p === '80'));
+  } catch {
+    return false;
+  }
+}
+
 /**
  * The ops server's boundary, in one onRequest hook that runs after routing:
  * - `Host` must name this server (a page on another site cannot rebind its name to 127.0.0.1);
@@ -88,8 +101,11 @@ export async function registerOpsGuard(app: FastifyInstance, o: OpsGuardOptions)
     }
 
     if (!SAFE_METHODS.has(req.method)) {
+      // Same origin means the same host and port as this request (scheme aside: TLS may end at a proxy).
       const origin = req.headers.origin;
-      if (origin !== undefined && !allowed.has(hostName(origin) ?? '')) return refuse(reply, 403, `cross-origin request from ${origin.slice(0, 100)} refused`);
+      if (origin !== undefined && !sameOrigin(origin, String(req.headers.host ?? ''))) {
+        return refuse(reply, 403, `cross-origin request from ${origin.slice(0, 100)} refused`);
+      }
       const site = req.headers['sec-fetch-site'];
       if (site !== undefined && site !== 'same-origin' && site !== 'none') return refuse(reply, 403, `cross-site request (${site}) refused`);
       const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;

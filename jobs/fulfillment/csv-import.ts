@@ -44,10 +44,15 @@ export interface CsvImportSummary {
 }
 
 /** The header row to a column -> field map; duplicate and unknown headers are refused by name. */
-function columnsOf(header: string[]): (Field | undefined)[] {
+function columnsOf(raw: string[]): (Field | undefined)[] {
   const seen = new Map<Field, string>();
+  // Spreadsheets export empty columns after the last one: those are not headers.
+  let end = raw.length;
+  while (end > 0 && raw[end - 1]!.trim() === '') end -= 1;
+  const header = raw.slice(0, end);
   const fields = header.map((h) => {
-    const field = COLUMNS[fold(h)];
+    const key = fold(h);
+    const field = Object.hasOwn(COLUMNS, key) ? COLUMNS[key] : undefined;
     if (!field) {
       throw new ValidationError(`the CSV header "${echo(h, 40)}" is not a column this import knows; use: order number, carrier, tracking number, items, ship date`, 'header');
     }
@@ -83,7 +88,7 @@ export async function importShipmentsCsv(
   const summary: CsvImportSummary = { ok: 0, bad: 0 };
   let fields: (Field | undefined)[] | undefined;
   let rowNumber = 1;
-  let batch: { row: number; record: Partial<Record<Field, string>> }[] = [];
+  let batch: { row: number; record: Partial<Record<Field, string>>; refused?: string }[] = [];
 
   const runBatch = async () => {
     const results: CsvRowResult[] = [];
@@ -92,12 +97,16 @@ export async function importShipmentsCsv(
     const apply = db.$client.transaction(() => {
       results.length = 0; // a retried batch starts over
       carried.length = 0;
-      for (const { row, record } of batch) {
+      for (const { row, record, refused } of batch) {
         if (performance.now() - started > BATCH_MAX_MS) {
-          carried.push({ row, record });
+          carried.push({ row, record, refused });
           continue;
         }
         const order = record.order;
+        if (refused) {
+          results.push({ row, ok: false, error: refused });
+          continue;
+        }
         try {
           const shipment = db.$client.transaction(() =>
             recordShipment(
@@ -135,6 +144,14 @@ export async function importShipmentsCsv(
         continue;
       }
       rowNumber += 1;
+      // More cells than headers: an unquoted comma (SKU1:1,SKU2:1) split a value; taking part of it would
+      // record a different shipment than meant.
+      const extra = cells.slice(fields.length).some((c) => c.trim() !== '');
+      if (extra) {
+        batch.push({ row: rowNumber, record: {}, refused: `the row has more cells than the header has columns (${cells.length} for ${fields.length}); quote a value that holds commas` });
+        if (batch.length >= BATCH_MAX_ROWS) await runBatch();
+        continue;
+      }
       const record: Partial<Record<Field, string>> = {};
       fields.forEach((f, i) => {
         if (f && cells[i] !== undefined) record[f] = cells[i];

@@ -49,8 +49,18 @@ async function requeue(queue: Queue<QueueJobs['fulfillment'], unknown, string>, 
 /** Every unfinished shipment without a live job gets one: at start, every few minutes, after a stall. */
 export async function sweepShipments(queue: Queue<QueueJobs['fulfillment'], unknown, string>, db: WorkerServices['db'], retryDelayMs?: number) {
   let requeued = 0;
-  for (const shipment of unfinishedShipments(db)) if (await requeue(queue, shipment, retryDelayMs)) requeued += 1;
+  for (const shipment of unfinishedShipments(db)) {
+    // Held back for a refused account: it goes out when the account works again (accountHealthy),
+    // not every sweep into the same refusal.
+    if (shipment.state === 'pending' && shipment.error?.startsWith(WAITING_FOR_ACCOUNT) && !accountHealthyFor(db, shipment.orderId)) continue;
+    if (await requeue(queue, shipment, retryDelayMs)) requeued += 1;
+  }
   return { requeued };
+}
+
+function accountHealthyFor(db: WorkerServices['db'], orderId: number): boolean {
+  const row = db.$client.prepare('SELECT a.healthy AS healthy FROM orders o JOIN accounts a ON a.id = o.account_id WHERE o.id = ?').get(orderId) as { healthy: number } | undefined;
+  return row?.healthy === 1;
 }
 
 const SWEEP_EVERY_MS = 5 * 60_000;

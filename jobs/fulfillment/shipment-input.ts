@@ -11,6 +11,15 @@ function itemsFromText(text: unknown): unknown {
   });
 }
 
+/** Parses, and the calendar day written is the day parsed (Date rolls 2026-02-31 over into March). */
+function isRealDate(s: string): boolean {
+  const t = Date.parse(s);
+  if (Number.isNaN(t)) return false;
+  const [y, m, d] = s.slice(0, 10).split('-').map(Number);
+  const local = new Date(y!, m! - 1, d!);
+  return local.getFullYear() === y && local.getMonth() === m! - 1 && local.getDate() === d;
+}
+
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
 
 const item = z.strictObject({
@@ -33,7 +42,7 @@ export const shipmentRequestSchema = z.strictObject({
     .string({ error: 'must be a date (2026-11-25) or an ISO time' })
     .trim()
     .regex(ISO_DATE, 'must be a date (2026-11-25) or an ISO time')
-    .refine((s) => !Number.isNaN(Date.parse(s)), 'is not a real date')
+    .refine(isRealDate, 'is not a real date (2026-02-31 does not exist)')
     .optional(),
   note: multiLine(500).optional(),
 });

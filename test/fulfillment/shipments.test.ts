@@ -238,6 +238,10 @@ describe('shipments', () => {
     expect(dry[3]).toMatch(/^5:items\[0\]\.quantity: 1 x STICKER-PACK is more than the 0 not yet shipped/);
     await expect(rowsOf('order,order,carrier,tracking\nC1,C1,UPS,1Z0000000000000999')).rejects.toThrow(/headers "order" and "order" both mean order/);
     await expect(rowsOf('__proto__,carrier,tracking\nC1,UPS,1Z0000000000000998')).rejects.toThrow(/header "__proto__" is not a column/);
+    await expect(rowsOf('constructor,carrier,tracking\nC1,UPS,1Z0000000000000997')).rejects.toThrow(/header "constructor" is not a column/);
+    // Trailing empty columns of a spreadsheet export are no headers; a split value is refused.
+    const split = await rowsOf('order,carrier,tracking,items,,\nC3,UPS,1Z0000000000000905,STICKER-PACK:1,3DP-PLANTER-S:1,', true);
+    expect(split[0]).toMatch(/^2:the row has more cells than the header has columns/);
     await expect(rowsOf('order,carrier\nC1,UPS')).rejects.toThrow(/missing: tracking/);
     // A spreadsheet formula or markup as carrier is refused like in the API, and echoed escaped.
     const formula = await rowsOf('order,carrier,tracking\nC3,"=HYPERLINK(""http://evil.example"",""x"")",1Z0000000000000903\nC3,"UPS\u001b[2J",1Z0000000000000904', true);

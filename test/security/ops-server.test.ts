@@ -119,6 +119,9 @@ describe('ops server boundary (real worker, real Redis)', () => {
     const auth = { ...host(), authorization: AUTH };
     const take = (headers: Record<string, string>, body = '{}') => send(url, 'POST', '/api/production/take', { ...auth, ...headers }, body);
     expect((await take({ 'content-type': 'application/json', origin: 'http://evil.example' })).status).toBe(403);
+    // Another local port is another origin (a dev server, another app on this machine).
+    expect((await take({ 'content-type': 'application/json', origin: `http://${new URL(url).hostname}:1` })).status).toBe(403);
+    expect((await take({ 'content-type': 'application/json', origin: 'null' })).status).toBe(403);
     expect((await take({ 'content-type': 'application/json', 'sec-fetch-site': 'cross-site' })).status).toBe(403);
     expect((await take({ 'content-type': 'text/plain' })).status).toBe(415);
     expect((await take({ 'content-type': 'application/x-www-form-urlencoded' }, 'by=x')).status).toBe(415);

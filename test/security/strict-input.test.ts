@@ -59,6 +59,7 @@ describe('strict input: every bad value is a 400 naming the field, and changes n
     ['shippedAt +275760-09-13', { ...good, shippedAt: '+275760-09-13' }, 'shippedAt'],
     ['shippedAt 12345', { ...good, shippedAt: 12345 }, 'shippedAt'],
     ['shippedAt next year', { ...good, shippedAt: '2027-12-01' }, 'shippedAt'],
+    ['shippedAt 2026-02-31 (no such day)', { ...good, shippedAt: '2026-02-31' }, 'shippedAt'],
     ['a 500,000-character carrier', { ...good, carrier: 'U'.repeat(500_000) }, 'carrier'],
     ['NUL in the carrier', { ...good, carrier: 'USPS\u0000' }, 'carrier'],
     ['ESC in the note', { ...good, note: 'thanks \u001b[31mred' }, 'note'],
