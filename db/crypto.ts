@@ -50,6 +50,15 @@ export function keyFromFile(path: string): DataKey {
   return parseDataKey(readFileSync(path, 'utf8'));
 }
 
+/** Every key in a file of keys, one per line (the `.previous` file keeps each older key until unused). */
+export function keysFromFile(path: string): DataKey[] {
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .map(parseDataKey);
+}
+
 function encrypt(k: DataKey, plain: Buffer): Buffer {
   const iv = randomBytes(12);
   const cipher = createCipheriv('aes-256-gcm', k.key, iv);

@@ -32,12 +32,11 @@ export function resealAll(db: Db): ResealSummary {
   const summary: ResealSummary = { values: 0, payloads: 0, left: 0 };
   const client = db.$client;
   for (const [table, columns] of Object.entries(SEALED_TEXT)) {
-    const key = 'id';
     let after: number | string = table === 'accounts' ? '' : 0; // accounts' ids are text
     for (;;) {
-      const rows = client.prepare(`SELECT ${key} AS k, ${columns.join(', ')} FROM ${table} WHERE ${key} > ? ORDER BY ${key} LIMIT ${BATCH}`).all(after) as Record<string, string | null>[];
-      if (rows.length === 0) break;
-      client.transaction(() => {
+      // Read and write in one IMMEDIATE transaction: nothing written meanwhile is overwritten.
+      const last = client.transaction(() => {
+        const rows = client.prepare(`SELECT id AS k, ${columns.join(', ')} FROM ${table} WHERE id > ? ORDER BY id LIMIT ${BATCH}`).all(after) as Record<string, string | null>[];
         for (const row of rows) {
           const changes: Record<string, string | null> = {};
           for (const c of columns) {
@@ -48,26 +47,29 @@ export function resealAll(db: Db): ResealSummary {
           }
           const cols = Object.keys(changes);
           if (cols.length === 0) continue;
-          client.prepare(`UPDATE ${table} SET ${cols.map((c) => `${c} = ?`).join(', ')} WHERE ${key} = ?`).run(...cols.map((c) => changes[c]), row.k);
+          client.prepare(`UPDATE ${table} SET ${cols.map((c) => `${c} = ?`).join(', ')} WHERE id = ?`).run(...cols.map((c) => changes[c]), row.k);
           summary.values += cols.length;
         }
-      })();
-      after = rows.at(-1)!.k as unknown as number | string;
+        return rows.at(-1)?.k;
+      }).immediate();
+      if (last === undefined || last === null) break;
+      after = last as unknown as number | string;
     }
   }
   for (const [table, key] of SEALED_BLOBS) {
     let afterId = 0;
     for (;;) {
-      const rows = client.prepare(`SELECT ${key} AS k, payload FROM ${table} WHERE ${key} > ? ORDER BY ${key} LIMIT ${BATCH}`).all(afterId) as { k: number; payload: Buffer }[];
-      if (rows.length === 0) break;
-      client.transaction(() => {
+      const last = client.transaction(() => {
+        const rows = client.prepare(`SELECT ${key} AS k, payload FROM ${table} WHERE ${key} > ? ORDER BY ${key} LIMIT ${BATCH}`).all(afterId) as { k: number; payload: Buffer }[];
         for (const r of rows) {
           if (isSealedBytes(r.payload) && r.payload.subarray(4, 12).toString('ascii') === keys.current.id) continue;
           client.prepare(`UPDATE ${table} SET payload = ? WHERE ${key} = ?`).run(sealBytes(keys, openBytes(keys, r.payload)), r.k);
           summary.payloads += 1;
         }
-      })();
-      afterId = rows.at(-1)!.k;
+        return rows.at(-1)?.k;
+      }).immediate();
+      if (last === undefined) break;
+      afterId = last;
     }
   }
   summary.left = countNotUnder(db, keys);

@@ -2,10 +2,10 @@ import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { Config } from '../config/env.ts';
 import { closeDatabase, openDatabase } from '../db/connection.ts';
-import { encodeDataKey, keyFromFile, newDataKey, parseDataKey } from '../db/crypto.ts';
+import { encodeDataKey, keyFromFile, keysFromFile, newDataKey, parseDataKey } from '../db/crypto.ts';
 import { purgePersonalData, resealAll } from '../db/personal-data.ts';
 import { protectDataDir } from '../db/protect.ts';
-import { loadDataKeys } from './data-keys.ts';
+import { loadDataKeys, runningWorkerPid } from './data-keys.ts';
 import { ValidationError } from './errors.ts';
 import { loadConfigOrExit } from './load-config.ts';
 
@@ -16,6 +16,8 @@ import { loadConfigOrExit } from './load-config.ts';
  * DATA_KEY and the old one as DATA_KEY_PREVIOUS, then run this to re-seal. Run it with the worker stopped.
  */
 export function rotateDataKey(config: Config): string {
+  const running = runningWorkerPid(config.dataDir);
+  if (running) throw new ValidationError(`the worker is running (pid ${running}): stop it first, then rotate (it would keep sealing with the old key)`);
   protectDataDir(config.dataDir, config.databasePath);
   if (config.dataKey) {
     const db = openDatabase(config.databasePath, loadDataKeys(config));
@@ -34,7 +36,7 @@ export function rotateDataKey(config: Config): string {
   const old = keyFromFile(file);
   const fresh = existsSync(next) ? keyFromFile(next) : newDataKey(); // an interrupted rotation resumes with its key
   if (!existsSync(next)) writeFileSync(next, `${encodeDataKey(fresh)}\n`, { mode: 0o600, flag: 'wx' });
-  const previous = existsSync(previousFile) ? [keyFromFile(previousFile)] : [];
+  const previous = existsSync(previousFile) ? keysFromFile(previousFile) : [];
   const db = openDatabase(config.databasePath, { current: fresh, previous: [old, ...previous, ...config.dataKeyPrevious.map(parseDataKey)] });
   let summary;
   try {
@@ -42,7 +44,9 @@ export function rotateDataKey(config: Config): string {
   } finally {
     closeDatabase(db);
   }
-  writeFileSync(previousFile, `${encodeDataKey(old)}\n`, { mode: 0o600 });
+  // Every older key stays until nothing is sealed with it any more (a later run removes the file).
+  const kept = [old, ...previous].filter((k, i, all) => k.id !== fresh.id && all.findIndex((x) => x.id === k.id) === i);
+  writeFileSync(previousFile, kept.map((k) => `${encodeDataKey(k)}\n`).join(''), { mode: 0o600 });
   renameSync(next, file);
   if (summary.left === 0) rmSync(previousFile);
   return summary.left === 0

@@ -1,6 +1,7 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Config } from '../config/env.ts';
-import { keyFromFile, parseDataKey, type DataKeys } from '../db/crypto.ts';
+import { keyFromFile, keysFromFile, parseDataKey, type DataKeys } from '../db/crypto.ts';
 
 /**
  * The keys the database is opened with: DATA_KEY or the key file, plus DATA_KEY_PREVIOUS and what an
@@ -9,7 +10,27 @@ import { keyFromFile, parseDataKey, type DataKeys } from '../db/crypto.ts';
  */
 export function loadDataKeys(config: Config): DataKeys {
   const current = config.dataKey ? parseDataKey(config.dataKey) : keyFromFile(config.dataKeyFile);
-  const leftovers = config.dataKey ? [] : [`${config.dataKeyFile}.previous`, `${config.dataKeyFile}.next`].filter(existsSync).map(keyFromFile);
+  // The key file (when DATA_KEY took over from it), and what a rotation left beside it, may still
+  // open older values: they are always readable.
+  const files = config.dataKey ? [config.dataKeyFile] : [];
+  const leftovers = [...files, `${config.dataKeyFile}.previous`, `${config.dataKeyFile}.next`].filter(existsSync).flatMap(keysFromFile);
   const previous = [...config.dataKeyPrevious.map(parseDataKey), ...leftovers].filter((k, i, all) => k.id !== current.id && all.findIndex((x) => x.id === k.id) === i);
   return { current, previous };
+}
+
+/** The worker's pid file in the data directory: commands that must not run beside it check it. */
+export const workerPidFile = (dataDir: string) => join(dataDir, 'worker.pid');
+
+/** The pid of a worker running on this data directory, if any (a stale file is ignored). */
+export function runningWorkerPid(dataDir: string): number | undefined {
+  const file = workerPidFile(dataDir);
+  if (!existsSync(file)) return undefined;
+  const pid = Number(readFileSync(file, 'utf8').trim());
+  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return undefined;
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch {
+    return undefined;
+  }
 }

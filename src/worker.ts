@@ -1,3 +1,4 @@
+import { rmSync, writeFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -17,7 +18,7 @@ import { createHttpServer } from './http-server.ts';
 import { registerSecret } from './logger.ts';
 import { configSecrets } from '../config/env.ts';
 import { protectDataDir } from '../db/protect.ts';
-import { loadDataKeys } from './data-keys.ts';
+import { loadDataKeys, workerPidFile } from './data-keys.ts';
 import type { Worker } from 'bullmq';
 import { startPeriodicTasks, type PeriodicTask } from '../jobs/periodic.ts';
 
@@ -87,6 +88,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   };
   try {
     protectDataDir(config.dataDir, config.databasePath);
+    writeFileSync(workerPidFile(config.dataDir), `${process.pid}\n`);
+    cleanups.push(() => rmSync(workerPidFile(config.dataDir), { force: true }));
     const db = openDatabase(config.databasePath, loadDataKeys(config));
     protectDataDir(config.dataDir, config.databasePath); // the files SQLite just created
     cleanups.push(() => closeDatabase(db));

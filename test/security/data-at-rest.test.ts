@@ -14,7 +14,8 @@ import { orderItems, orders } from '../../db/schema.ts';
 import { orderView } from '../../jobs/fulfillment/order-view.ts';
 import { loadDataKeys } from '../../src/data-keys.ts';
 import { startWorker } from '../../src/worker.ts';
-import { silentLog, tempDir, withEphemeralPort } from '../support/env.ts';
+import { startTestWorker } from '../foundation/support-worker.ts';
+import { redisPrefix, silentLog, tempDir, withEphemeralPort } from '../support/env.ts';
 import { FakeAdapter, type FakeRawOrder } from '../support/fake-adapter.ts';
 
 const BUYER = { name: 'Ingrid Quixote-Vanderbilt', email: 'ingrid.q@buyer-example.test', street: '4711 Zebrafish Lane', note: 'Leave it with Mr Oskarsson', gift: 'Happy 70th, Oma Hildegard' };
@@ -105,6 +106,8 @@ describe('data at rest', () => {
     const run = spawnSync(process.execPath, ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', 'src/cli.ts', 'keys', 'rotate'], { env, encoding: 'utf8' });
     expect(run.stderr).toBe('');
     expect(run.stdout).toMatch(/re-sealed 11 values and 2 payloads; the old key is gone/);
+    const second = spawnSync(process.execPath, ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', 'src/cli.ts', 'keys', 'rotate'], { env, encoding: 'utf8' });
+    expect(second.stdout).toMatch(/re-sealed 11 values and 2 payloads; the old key is gone/); // a second rotation loses nothing
     const newKey = keyFromFile(config.dataKeyFile);
     expect(newKey.id).not.toBe(oldKey.id);
     expect(existsSync(`${config.dataKeyFile}.previous`)).toBe(false);
@@ -122,6 +125,21 @@ describe('data at rest', () => {
     } finally {
       closeDatabase(after);
       dir.remove();
+    }
+  });
+
+  it('rotation refuses to run beside a running worker', async () => {
+    const redis = redisPrefix();
+    const t = await startTestWorker({ prefix: `${redis.prefix}-rotate`, adapters: [] });
+    const env = { DATA_DIR: t.dir.path, DATABASE_PATH: t.worker.config.databasePath, ENV_FILE: '/nonexistent', PATH: process.env.PATH ?? '' };
+    const rotate = () => spawnSync(process.execPath, ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', 'src/cli.ts', 'keys', 'rotate'], { env, encoding: 'utf8' });
+    try {
+      const refused = rotate();
+      expect(refused.status).not.toBe(0);
+      expect(refused.stderr).toMatch(/the worker is running \(pid \d+\): stop it first/);
+    } finally {
+      await t.dispose();
+      await redis.cleanup();
     }
   });
 
