@@ -51,15 +51,15 @@ export function getTokens(db: Db, id: string): StoredTokens | undefined {
     .get();
   if (!row) return undefined;
   const keys = keysOf(db);
-  return { ...row, accessToken: openText(keys, row.accessToken), refreshToken: openText(keys, row.refreshToken) };
+  return { ...row, accessToken: openText(keys, row.accessToken, 'accounts.access_token'), refreshToken: openText(keys, row.refreshToken, 'accounts.refresh_token') };
 }
 
 /** Persists tokens a refresh returned, sealed; a rotated refresh token must outlive the process. */
 export function saveTokens(db: Db, id: string, tokens: Partial<StoredTokens>): void {
   const keys = keysOf(db);
   const sealed: Partial<StoredTokens> = { ...tokens };
-  if (tokens.accessToken !== undefined) sealed.accessToken = sealText(keys, tokens.accessToken);
-  if (tokens.refreshToken !== undefined) sealed.refreshToken = sealText(keys, tokens.refreshToken);
+  if (tokens.accessToken !== undefined) sealed.accessToken = sealText(keys, tokens.accessToken, 'accounts.access_token');
+  if (tokens.refreshToken !== undefined) sealed.refreshToken = sealText(keys, tokens.refreshToken, 'accounts.refresh_token');
   db.update(accounts).set(sealed).where(eq(accounts.id, id)).run();
 }
 

@@ -59,44 +59,53 @@ export function keysFromFile(path: string): DataKey[] {
     .map(parseDataKey);
 }
 
-function encrypt(k: DataKey, plain: Buffer): Buffer {
+const TAG_BYTES = 16;
+
+/**
+ * `purpose` (the table and column, e.g. "orders.buyer_note") is authenticated with the value: a
+ * sealed token copied into a buyer note does not open there.
+ */
+function encrypt(k: DataKey, plain: Buffer, purpose: string): Buffer {
   const iv = randomBytes(12);
-  const cipher = createCipheriv('aes-256-gcm', k.key, iv);
+  const cipher = createCipheriv('aes-256-gcm', k.key, iv, { authTagLength: TAG_BYTES });
+  cipher.setAAD(Buffer.from(purpose, 'utf8'));
   const body = Buffer.concat([cipher.update(plain), cipher.final()]);
   return Buffer.concat([iv, cipher.getAuthTag(), body]);
 }
 
-function decrypt(keys: DataKeys, id: string, sealed: Buffer): Buffer {
+function decrypt(keys: DataKeys, id: string, sealed: Buffer, purpose: string): Buffer {
   const k = [keys.current, ...keys.previous].find((x) => x.id === id);
   if (!k) throw new DataKeyError(`a value was sealed with data key ${id}, which is not configured (DATA_KEY, DATA_KEY_PREVIOUS or the key file)`);
-  const decipher = createDecipheriv('aes-256-gcm', k.key, sealed.subarray(0, 12));
-  decipher.setAuthTag(sealed.subarray(12, 28));
-  return Buffer.concat([decipher.update(sealed.subarray(28)), decipher.final()]);
+  if (sealed.length < 12 + TAG_BYTES) throw new DataKeyError('a sealed value is truncated');
+  const decipher = createDecipheriv('aes-256-gcm', k.key, sealed.subarray(0, 12), { authTagLength: TAG_BYTES });
+  decipher.setAAD(Buffer.from(purpose, 'utf8'));
+  decipher.setAuthTag(sealed.subarray(12, 12 + TAG_BYTES));
+  return Buffer.concat([decipher.update(sealed.subarray(12 + TAG_BYTES)), decipher.final()]);
 }
 
-export function sealText(keys: DataKeys, plain: string | null | undefined): string | null {
+export function sealText(keys: DataKeys, plain: string | null | undefined, purpose: string): string | null {
   if (plain === null || plain === undefined) return null;
-  return `${PREFIX}${keys.current.id}:${encrypt(keys.current, Buffer.from(plain, 'utf8')).toString('base64')}`;
+  return `${PREFIX}${keys.current.id}:${encrypt(keys.current, Buffer.from(plain, 'utf8'), purpose).toString('base64')}`;
 }
 
 /** A sealed text opened; a value from before encryption (no prefix) is returned as it is. */
-export function openText(keys: DataKeys, stored: string | null | undefined): string | null {
+export function openText(keys: DataKeys, stored: string | null | undefined, purpose: string): string | null {
   if (stored === null || stored === undefined) return null;
   if (!stored.startsWith(PREFIX)) return stored;
   const [id, body] = stored.slice(PREFIX.length).split(':');
-  return decrypt(keys, id!, Buffer.from(body ?? '', 'base64')).toString('utf8');
+  return decrypt(keys, id!, Buffer.from(body ?? '', 'base64'), purpose).toString('utf8');
 }
 
 export const isSealedText = (stored: string | null | undefined) => typeof stored === 'string' && stored.startsWith(PREFIX);
 
 /** Bytes (a compressed raw payload) sealed: MAGIC, the key id, then iv | tag | ciphertext. */
-export function sealBytes(keys: DataKeys, plain: Buffer): Buffer {
-  return Buffer.concat([MAGIC, Buffer.from(keys.current.id, 'ascii'), encrypt(keys.current, plain)]);
+export function sealBytes(keys: DataKeys, plain: Buffer, purpose: string): Buffer {
+  return Buffer.concat([MAGIC, Buffer.from(keys.current.id, 'ascii'), encrypt(keys.current, plain, purpose)]);
 }
 
-export function openBytes(keys: DataKeys, stored: Buffer): Buffer {
+export function openBytes(keys: DataKeys, stored: Buffer, purpose: string): Buffer {
   if (!stored.subarray(0, 4).equals(MAGIC)) return stored;
-  return decrypt(keys, stored.subarray(4, 12).toString('ascii'), stored.subarray(12));
+  return decrypt(keys, stored.subarray(4, 12).toString('ascii'), stored.subarray(12), purpose);
 }
 
 export const isSealedBytes = (stored: Buffer) => stored.subarray(0, 4).equals(MAGIC);

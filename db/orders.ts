@@ -125,14 +125,14 @@ export function upsertOrder(db: Db, order: Order, raw: unknown, opts: { sameVers
     shipping_minor: order.shippingMinor ?? null,
     tax_minor: order.taxMinor ?? null,
     // Personal data is sealed at rest (AES-256-GCM); opened only where it is shown (orderPersonalData).
-    buyer_name: sealText(keys, order.buyerName),
-    buyer_email: sealText(keys, order.buyerEmail),
+    buyer_name: sealText(keys, order.buyerName, 'orders.buyer_name'),
+    buyer_email: sealText(keys, order.buyerEmail, 'orders.buyer_email'),
     buyer_username: order.buyerUsername ?? null,
     buyer_username_kind: order.buyerUsernameKind ?? null,
-    shipping_address: sealText(keys, json(order.shippingAddress)),
+    shipping_address: sealText(keys, json(order.shippingAddress), 'orders.shipping_address'),
     address_unavailable: order.addressUnavailable ? 1 : 0,
-    gift_message: sealText(keys, order.giftMessage),
-    buyer_note: sealText(keys, order.buyerNote),
+    gift_message: sealText(keys, order.giftMessage, 'orders.gift_message'),
+    buyer_note: sealText(keys, order.buyerNote, 'orders.buyer_note'),
     flags: order.flags?.length ? JSON.stringify(order.flags) : null,
   };
   let orderId: number;
@@ -161,7 +161,7 @@ export function upsertOrder(db: Db, order: Order, raw: unknown, opts: { sameVers
     return { id: r.id, externalLineId: r.external_line_id };
   });
 
-  st.payload.run(orderId, sealBytes(keys, gzipSync(JSON.stringify(raw), { level: 1 })));
+  st.payload.run(orderId, sealBytes(keys, gzipSync(JSON.stringify(raw), { level: 1 }), 'order_payloads.payload'));
 
   return {
     orderId,
@@ -202,18 +202,18 @@ export function orderPersonalData(
   row: { buyerName: string | null; buyerEmail: string | null; shippingAddress: string | null; buyerNote: string | null; giftMessage: string | null },
 ): OrderPersonalData {
   const keys = keysOf(db);
-  const address = openText(keys, row.shippingAddress);
+  const address = openText(keys, row.shippingAddress, 'orders.shipping_address');
   return {
-    buyerName: openText(keys, row.buyerName),
-    buyerEmail: openText(keys, row.buyerEmail),
+    buyerName: openText(keys, row.buyerName, 'orders.buyer_name'),
+    buyerEmail: openText(keys, row.buyerEmail, 'orders.buyer_email'),
     shippingAddress: address ? (JSON.parse(address) as Address) : null,
-    buyerNote: openText(keys, row.buyerNote),
-    giftMessage: openText(keys, row.giftMessage),
+    buyerNote: openText(keys, row.buyerNote, 'orders.buyer_note'),
+    giftMessage: openText(keys, row.giftMessage, 'orders.gift_message'),
   };
 }
 
 /** The raw payload an order was stored from, opened and decompressed (re-normalizing needs no re-fetch). */
 export function orderPayload(db: Db, orderId: number): unknown {
   const row = db.$client.prepare('SELECT payload FROM order_payloads WHERE order_id = ?').get(orderId) as { payload: Buffer } | undefined;
-  return row ? JSON.parse(gunzipSync(openBytes(keysOf(db), row.payload)).toString('utf8')) : undefined;
+  return row ? JSON.parse(gunzipSync(openBytes(keysOf(db), row.payload, 'order_payloads.payload')).toString('utf8')) : undefined;
 }

@@ -43,7 +43,7 @@ export function resealAll(db: Db): ResealSummary {
             const v = row[c];
             if (v === null || v === undefined) continue;
             if (isSealedText(v) && keyIdOf(v) === keys.current.id) continue;
-            changes[c] = sealText(keys, openText(keys, v));
+            changes[c] = sealText(keys, openText(keys, v, `${table}.${c}`), `${table}.${c}`);
           }
           const cols = Object.keys(changes);
           if (cols.length === 0) continue;
@@ -63,7 +63,7 @@ export function resealAll(db: Db): ResealSummary {
         const rows = client.prepare(`SELECT ${key} AS k, payload FROM ${table} WHERE ${key} > ? ORDER BY ${key} LIMIT ${BATCH}`).all(afterId) as { k: number; payload: Buffer }[];
         for (const r of rows) {
           if (isSealedBytes(r.payload) && r.payload.subarray(4, 12).toString('ascii') === keys.current.id) continue;
-          client.prepare(`UPDATE ${table} SET payload = ? WHERE ${key} = ?`).run(sealBytes(keys, openBytes(keys, r.payload)), r.k);
+          client.prepare(`UPDATE ${table} SET payload = ? WHERE ${key} = ?`).run(sealBytes(keys, openBytes(keys, r.payload, `${table}.payload`), `${table}.payload`), r.k);
           summary.payloads += 1;
         }
         return rows.at(-1)?.k;

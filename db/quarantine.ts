@@ -16,7 +16,7 @@ export function quarantineOrder(
       field: q.field ?? null,
       reason: q.reason,
       // The raw order holds the buyer's personal data: sealed like order payloads (db/crypto.ts).
-      payload: sealBytes(keysOf(db), gzipSync(JSON.stringify(q.payload))),
+      payload: sealBytes(keysOf(db), gzipSync(JSON.stringify(q.payload)), 'quarantine.payload'),
     })
     .run();
 }
