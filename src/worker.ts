@@ -74,17 +74,25 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   // Bounded: every step runs, in reverse order of start, each within what is left of the budget (at
   // least a second), so a stuck one (a job that will not finish, a limiter holding a request) never
   // keeps the embedded Redis from being stopped or the database from being closed.
-  const cleanup = async () => {
+  /** Runs every step; returns how many failed or did not finish in time (0: a clean shutdown). */
+  const cleanup = async (): Promise<number> => {
     const end = Date.now() + config.shutdownTimeoutMs + 5_000;
+    let unfinished = 0;
     for (const fn of cleanups.reverse()) {
       let timer: NodeJS.Timeout | undefined;
       const late = new Promise<'late'>((res) => (timer = setTimeout(() => res('late'), Math.max(1_000, end - Date.now()))));
       const step = Promise.resolve()
         .then(fn)
-        .then(() => 'done' as const, (err: unknown) => (log.warn({ err }, 'a shutdown step failed; going on'), 'done' as const));
-      if ((await Promise.race([step, late])) === 'late') log.warn('a shutdown step did not finish in time; going on');
+        .then(
+          () => 'done' as const,
+          (err: unknown) => (log.warn({ err }, 'a shutdown step failed; going on'), 'failed' as const),
+        );
+      const outcome = await Promise.race([step, late]);
+      if (outcome === 'late') log.warn('a shutdown step did not finish in time; going on');
+      if (outcome !== 'done') unfinished += 1;
       clearTimeout(timer);
     }
+    return unfinished;
   };
   try {
     protectDataDir(config.dataDir, config.databasePath);
@@ -190,14 +198,19 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       stop: (reason = 'stop requested') => {
         stopping ??= (async () => {
           log.info({ reason }, 'shutting down');
-          await cleanup();
-          log.info('shut down cleanly');
+          const unfinished = await cleanup();
+          if (unfinished === 0) {
+            log.info('shut down cleanly');
+          } else {
+            log.error({ unfinished }, `shut down with ${unfinished} step(s) failed or unfinished; see the lines above`);
+            throw new Error(`${unfinished} shutdown step(s) failed or did not finish`);
+          }
         })();
         return stopping;
       },
     };
   } catch (err) {
-    await cleanup().catch(() => undefined);
+    await cleanup().catch(() => 0);
     throw err;
   }
 }
@@ -211,6 +224,8 @@ async function closeWorkers(workers: Worker[], timeoutMs: number, log: Logger) {
   if (outcome === 'timeout') {
     // The unfinished job stays in Redis as active; BullMQ's stalled check hands it back on restart.
     log.warn({ timeoutMs }, 'running jobs did not finish in time; closing anyway');
-    await Promise.all(workers.map((w) => w.close(true)));
+    // A forced close can still wait on the stuck processor; the job is Redis's to hand back (stalled
+    // check) on the next start, so the shutdown does not wait for it.
+    await Promise.race([Promise.all(workers.map((w) => w.close(true))), new Promise((res) => setTimeout(res, 1_000).unref())]);
   }
 }
