@@ -127,7 +127,7 @@ export function upsertOrder(db: Db, order: Order, raw: unknown, opts: { sameVers
     // Personal data is sealed at rest (AES-256-GCM); opened only where it is shown (orderPersonalData).
     buyer_name: sealText(keys, order.buyerName, 'orders.buyer_name'),
     buyer_email: sealText(keys, order.buyerEmail, 'orders.buyer_email'),
-    buyer_username: order.buyerUsername ?? null,
+    buyer_username: sealText(keys, order.buyerUsername, 'orders.buyer_username'),
     buyer_username_kind: order.buyerUsernameKind ?? null,
     shipping_address: sealText(keys, json(order.shippingAddress), 'orders.shipping_address'),
     address_unavailable: order.addressUnavailable ? 1 : 0,
@@ -190,6 +190,7 @@ export function countOrders(db: Db): number {
 
 export interface OrderPersonalData {
   buyerName: string | null;
+  buyerUsername: string | null;
   buyerEmail: string | null;
   shippingAddress: Address | null;
   buyerNote: string | null;
@@ -199,12 +200,13 @@ export interface OrderPersonalData {
 /** An order's personal data, opened for showing it (the only place it is decrypted). */
 export function orderPersonalData(
   db: Db,
-  row: { buyerName: string | null; buyerEmail: string | null; shippingAddress: string | null; buyerNote: string | null; giftMessage: string | null },
+  row: { buyerName: string | null; buyerUsername: string | null; buyerEmail: string | null; shippingAddress: string | null; buyerNote: string | null; giftMessage: string | null },
 ): OrderPersonalData {
   const keys = keysOf(db);
   const address = openText(keys, row.shippingAddress, 'orders.shipping_address');
   return {
     buyerName: openText(keys, row.buyerName, 'orders.buyer_name'),
+    buyerUsername: openText(keys, row.buyerUsername, 'orders.buyer_username'),
     buyerEmail: openText(keys, row.buyerEmail, 'orders.buyer_email'),
     shippingAddress: address ? (JSON.parse(address) as Address) : null,
     buyerNote: openText(keys, row.buyerNote, 'orders.buyer_note'),

@@ -4,7 +4,7 @@ import { isSealedBytes, isSealedText, openBytes, openText, sealBytes, sealText, 
 
 /** The columns that hold sealed values, table by table. */
 const SEALED_TEXT: Record<string, string[]> = {
-  orders: ['buyer_name', 'buyer_email', 'shipping_address', 'buyer_note', 'gift_message'],
+  orders: ['buyer_name', 'buyer_username', 'buyer_email', 'shipping_address', 'buyer_note', 'gift_message'],
   accounts: ['access_token', 'refresh_token'],
 };
 /** Raw payloads (compressed, then sealed): the order's and a quarantined order's. */
@@ -76,17 +76,17 @@ export function resealAll(db: Db): ResealSummary {
   return summary;
 }
 
-/** How many sealed values (and payloads) are not sealed with the current key. */
-function countNotUnder(db: Db, keys: DataKeys): number {
+/** How many sealed values (and payloads) are not sealed with the current key (or not sealed at all). */
+export function countNotUnder(db: Db, keys: DataKeys): number {
   let n = 0;
   for (const [table, columns] of Object.entries(SEALED_TEXT)) {
     for (const c of columns) {
       n += (db.$client.prepare(`SELECT count(*) AS n FROM ${table} WHERE ${c} IS NOT NULL AND ${c} NOT LIKE ?`).get(`osw1:${keys.current.id}:%`) as { n: number }).n;
     }
   }
+  const header = Buffer.concat([Buffer.from('OSW1'), Buffer.from(keys.current.id, 'ascii')]);
   for (const [table] of SEALED_BLOBS) {
-    const payloads = db.$client.prepare(`SELECT payload FROM ${table}`).iterate() as IterableIterator<{ payload: Buffer }>;
-    for (const r of payloads) if (r.payload.subarray(4, 12).toString('ascii') !== keys.current.id) n += 1;
+    n += (db.$client.prepare(`SELECT count(*) AS n FROM ${table} WHERE substr(payload, 1, 12) != ?`).get(header) as { n: number }).n;
   }
   return n;
 }
@@ -105,7 +105,7 @@ export interface PurgeSummary {
 export function purgePersonalData(db: Db, days: number, opts: { dryRun?: boolean; now?: number } = {}): PurgeSummary {
   const olderThan = new Date((opts.now ?? Date.now()) - days * 86_400_000).toISOString();
   const where = `status IN ('shipped', 'cancelled') AND remote_updated_at < ?
-    AND (buyer_name IS NOT NULL OR buyer_email IS NOT NULL OR shipping_address IS NOT NULL OR buyer_note IS NOT NULL OR gift_message IS NOT NULL
+    AND (buyer_name IS NOT NULL OR buyer_username IS NOT NULL OR buyer_email IS NOT NULL OR shipping_address IS NOT NULL OR buyer_note IS NOT NULL OR gift_message IS NOT NULL
          OR EXISTS (SELECT 1 FROM order_payloads p WHERE p.order_id = orders.id)
          OR EXISTS (SELECT 1 FROM order_items i WHERE i.order_id = orders.id AND i.personalization IS NOT NULL))`;
   const client = db.$client;
@@ -120,9 +120,10 @@ export function purgePersonalData(db: Db, days: number, opts: { dryRun?: boolean
     const list = ids.join(',');
     client.transaction(() => {
       client
-        .prepare(`UPDATE orders SET buyer_name = NULL, buyer_email = NULL, shipping_address = NULL, buyer_note = NULL, gift_message = NULL, address_unavailable = 1 WHERE id IN (${list})`)
+        .prepare(`UPDATE orders SET buyer_name = NULL, buyer_username = NULL, buyer_email = NULL, shipping_address = NULL, buyer_note = NULL, gift_message = NULL, address_unavailable = 1 WHERE id IN (${list})`)
         .run();
-      client.prepare(`UPDATE order_items SET personalization = NULL WHERE order_id IN (${list})`).run();
+      // The buyer's text, and Amazon Custom's copy of several texts in `extra`.
+      client.prepare(`UPDATE order_items SET personalization = NULL, extra = json_remove(extra, '$.customizationTexts') WHERE order_id IN (${list})`).run();
       client.prepare(`DELETE FROM order_payloads WHERE order_id IN (${list})`).run();
       client
         .prepare(`INSERT INTO events (type, order_id, message) SELECT 'order.pii_purged', id, 'personal data purged after ' || ? || ' days' FROM orders WHERE id IN (${list})`)

@@ -17,6 +17,7 @@ import { startEmbeddedRedis, type EmbeddedRedis } from './embedded-redis.ts';
 import { createHttpServer } from './http-server.ts';
 import { registerSecret } from './logger.ts';
 import { configSecrets } from '../config/env.ts';
+import { countNotUnder } from '../db/personal-data.ts';
 import { protectDataDir } from '../db/protect.ts';
 import { loadDataKeys, workerPidFile } from './data-keys.ts';
 import type { Worker } from 'bullmq';
@@ -98,8 +99,13 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     protectDataDir(config.dataDir, config.databasePath);
     writeFileSync(workerPidFile(config.dataDir), `${process.pid}\n`);
     cleanups.push(() => rmSync(workerPidFile(config.dataDir), { force: true }));
-    const db = openDatabase(config.databasePath, loadDataKeys(config));
+    const keys = loadDataKeys(config);
+    const db = openDatabase(config.databasePath, keys);
     protectDataDir(config.dataDir, config.databasePath); // the files SQLite just created
+    const unsealed = countNotUnder(db, keys);
+    if (unsealed > 0) {
+      log.warn({ values: unsealed }, 'personal data stored before encryption or under an older key: stop the worker and run `npm run ordersync -- keys rotate` to seal it with the current key');
+    }
     cleanups.push(() => closeDatabase(db));
 
     let redisTarget: RedisTarget;

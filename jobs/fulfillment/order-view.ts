@@ -24,7 +24,7 @@ export function orderView(db: Db, ref: string) {
     totalMinor: order.totalMinor,
     buyerName: personal.buyerName,
     buyerEmail: personal.buyerEmail,
-    buyerUsername: order.buyerUsername,
+    buyerUsername: personal.buyerUsername,
     buyerUsernameKind: order.buyerUsernameKind,
     shippingAddress: personal.shippingAddress,
     buyerNote: personal.buyerNote,
