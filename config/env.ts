@@ -1,4 +1,4 @@
-import { isIPv4, isIPv6 } from 'node:net';
+import { isIP, isIPv4, isIPv6 } from 'node:net';
 import { z } from 'zod';
 
 /**
@@ -105,6 +105,14 @@ export const envSchema = z.object({
     (v) => emptyToUndefined(v) ?? '',
     z.string().transform((s) => s.split(',').map((x) => x.trim().toLowerCase()).filter(Boolean)),
   ),
+  // The reverse proxies whose X-Forwarded-For is believed (fastify's trustProxy): addresses or CIDRs.
+  HTTP_TRUST_PROXY: z.preprocess(
+    (v) => emptyToUndefined(v) ?? '',
+    z
+      .string()
+      .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+      .refine((list) => list.every((x) => isIP(x.split('/')[0]!) !== 0), 'must be IP addresses or CIDR ranges, comma-separated'),
+  ),
   ADMIN_USER: optionalString,
   ADMIN_PASSWORD: optionalString,
   LOG_LEVEL: z.preprocess(
@@ -154,6 +162,7 @@ const EXAMPLES: Partial<Record<keyof Env, string>> = {
   POLL_INTERVAL: '5m',
   HTTP_PORT: '3000',
   HTTP_ALLOWED_HOSTS: 'orders.printshop.lan,192.168.1.20',
+  HTTP_TRUST_PROXY: '127.0.0.1',
   ADMIN_PASSWORD: 'a long passphrase, 12+ characters',
   LOG_LEVEL: 'info',
   SHUTDOWN_TIMEOUT: '30s',
@@ -243,7 +252,7 @@ export interface Config {
   /** Shipped or cancelled orders' personal data is purged after this many days (unset: kept). */
   piiRetentionDays?: number;
   pollIntervalMs: number;
-  http: { host: string; port: number; allowedHosts: string[]; adminUser?: string; adminPassword?: string };
+  http: { host: string; port: number; allowedHosts: string[]; trustProxy: string[]; adminUser?: string; adminPassword?: string };
   logLevel: Env['LOG_LEVEL'];
   shutdownTimeoutMs: number;
   productionRulesPath?: string;
@@ -387,7 +396,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataKeyFile: e.DATA_KEY_FILE ?? `${e.DATA_DIR}/data.key`,
     piiRetentionDays: e.PII_RETENTION_DAYS,
     pollIntervalMs: e.POLL_INTERVAL,
-    http: { host: e.HTTP_HOST, port: e.HTTP_PORT, allowedHosts: e.HTTP_ALLOWED_HOSTS, adminUser: e.ADMIN_USER, adminPassword: e.ADMIN_PASSWORD },
+    http: { host: e.HTTP_HOST, port: e.HTTP_PORT, allowedHosts: e.HTTP_ALLOWED_HOSTS, trustProxy: e.HTTP_TRUST_PROXY, adminUser: e.ADMIN_USER, adminPassword: e.ADMIN_PASSWORD },
     logLevel: e.LOG_LEVEL,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT,
     productionRulesPath: e.PRODUCTION_RULES,

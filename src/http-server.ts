@@ -17,6 +17,8 @@ export interface HttpServerDeps {
   adminPassword?: string;
   /** Names clients reach the server by (Host header); loopback names are always added for a loopback bind. */
   allowedHosts?: string[];
+  /** Proxies whose X-Forwarded-For names the client (the login limit counts per client). */
+  trustProxy?: string[];
   queues: Queues;
   redis: Redis;
   db: Db;
@@ -46,6 +48,7 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
     throw new Error(`refusing to serve the ops API on ${deps.host} without ADMIN_USER and ADMIN_PASSWORD`);
   }
   const app = Fastify({
+    trustProxy: deps.trustProxy?.length ? deps.trustProxy : false,
     // Request lines are info-level noise (Bull Board polls every few seconds); warnings and errors stay.
     loggerInstance: deps.log.child({ component: 'http' }, { level: 'warn' }) as unknown as FastifyBaseLogger,
   });

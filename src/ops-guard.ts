@@ -17,6 +17,8 @@ export interface OpsGuardOptions {
 /** Routes anyone who can reach the server may read (matched route patterns, GET/HEAD only). */
 const PUBLIC_ROUTES = new Set(['/healthz', '/readyz']);
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+/** Addresses with failed logins kept in memory at most (a flood of addresses cannot grow it further). */
+const MAX_TRACKED = 10_000;
 
 /** Equal-time comparison of two secrets of any length (digests first, so the length does not leak). */
 function sameSecret(a: string, b: string): boolean {
@@ -74,7 +76,10 @@ export async function registerOpsGuard(app: FastifyInstance, o: OpsGuardOptions)
         const entry = f && f.resetAt > now ? f : { count: 0, resetAt: now + windowMs };
         entry.count += 1;
         failures.set(req.ip, entry);
-        if (failures.size > 10_000) for (const [ip, e] of failures) if (e.resetAt <= now) failures.delete(ip);
+        if (failures.size > MAX_TRACKED) {
+          for (const [ip, e] of failures) if (e.resetAt <= now) failures.delete(ip);
+          for (const ip of failures.keys()) if (failures.size > MAX_TRACKED) failures.delete(ip); // oldest first
+        }
         o.log.warn({ ip: req.ip, user: user.slice(0, 64), failures: entry.count }, 'ops server: failed login');
         throw new Error('wrong user or password');
       },

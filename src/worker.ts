@@ -181,6 +181,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       port: config.http.port,
       adminUser: config.http.adminUser,
       allowedHosts: config.http.allowedHosts,
+      trustProxy: config.http.trustProxy,
       adminPassword: config.http.adminPassword,
       queues,
       redis,

@@ -148,3 +148,21 @@ describe('ops server boundary (real worker, real Redis)', () => {
     expect(capture.lines()).not.toContain('guess');
   });
 });
+
+describe('behind a reverse proxy (HTTP_TRUST_PROXY)', () => {
+  it('counts failed logins per client, so one guesser does not lock out the shop', async () => {
+    const redis = redisPrefix();
+    const t = await startTestWorker({ prefix: `${redis.prefix}-proxy`, adapters: [], env: { ADMIN_USER: USER, ADMIN_PASSWORD: PASSWORD, HTTP_TRUST_PROXY: '127.0.0.1' } });
+    try {
+      const host = { host: new URL(t.worker.httpUrl).host };
+      const wrong = { ...host, 'x-forwarded-for': '203.0.113.7', authorization: `Basic ${Buffer.from(`${USER}:guess`).toString('base64')}` };
+      for (let i = 0; i < 10; i++) expect((await send(t.worker.httpUrl, 'GET', '/admin/queues/api/queues', wrong)).status).toBe(401);
+      expect((await send(t.worker.httpUrl, 'GET', '/admin/queues/api/queues', wrong)).status).toBe(429);
+      const shop = { ...host, 'x-forwarded-for': '198.51.100.20', authorization: AUTH };
+      expect((await send(t.worker.httpUrl, 'GET', '/admin/queues/api/queues', shop)).status).toBe(200);
+    } finally {
+      await t.dispose();
+      await redis.cleanup();
+    }
+  });
+});
