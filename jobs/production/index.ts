@@ -4,7 +4,7 @@ import { loadProductionRules, type ProductionRules } from '../../config/producti
 import { openCliContext } from '../../src/cli-context.ts';
 import { ValidationError } from '../../src/errors.ts';
 import type { WorkerFeature, WorkerServices } from '../../src/worker.ts';
-import { createProductionIntake } from './intake.ts';
+import { createProductionIntake, requeueQueuedRows } from './intake.ts';
 import { markFailed, markPacked, markPrinted, productionView, reprint, takeNext, type LifecycleDeps } from './lifecycle.ts';
 import { parseFailedRequest, parseProductionId, parseTakeRequest } from './production-input.ts';
 import { markLinesShipped } from './store.ts';
@@ -71,6 +71,7 @@ export const productionFeature: WorkerFeature = {
   name: 'production',
   intake: (s) => createProductionIntake({ db: s.db, queues: s.queues, rules: productionRules(s.config.productionRulesPath), log: s.log.child({ component: 'production' }) }),
   routes: productionRoutes,
+  start: async (s) => void (await requeueQueuedRows(s.db, s.queues)),
 };
 
 function printTable(rows: ReturnType<typeof productionView>) {

@@ -1,5 +1,5 @@
 import type { Statement } from 'better-sqlite3';
-import { inArray } from 'drizzle-orm';
+import { and, eq, inArray, isNotNull, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { ProductionRules } from '../../config/production.ts';
 import { customizationPendingOf } from '../../adapters/types.ts';
@@ -9,7 +9,7 @@ import { productionItems } from '../../db/schema.ts';
 import type { ChangedOrder, OrderIntake } from '../poll.ts';
 import { jobIds, type ProductionJobData, type Queues } from '../queues.ts';
 import { classifyItem } from './classify.ts';
-import { AWAITING_CUSTOMIZATION, CANCEL_PENDING, rowsToEnqueue, rowsWithFlag, setRow, withFlag, withoutFlag, type ProductionRow } from './store.ts';
+import { AWAITING_CUSTOMIZATION, CANCEL_PENDING, productionRows, rowsToEnqueue, rowsWithFlag, setRow, withFlag, withoutFlag, type ProductionRow } from './store.ts';
 
 export const STOP_PRINTING = 'cancelled: stop printing';
 
@@ -157,4 +157,22 @@ export function createProductionIntake(deps: { db: Db; queues: Queues; rules: Pr
       }
     },
   };
+}
+
+/**
+ * At start: every print line the database says is queued gets its job again (deterministic ids, so
+ * the ones Redis has are left alone). Redis's append-only file is synced every second; a crash of
+ * Redis itself can lose the last second of jobs, never the lines.
+ */
+export async function requeueQueuedRows(db: Db, queues: Queues): Promise<number> {
+  const rows = productionRows(
+    db,
+    and(eq(productionItems.kind, 'print'), eq(productionItems.state, 'queued'), isNotNull(productionItems.enqueuedAt), sql`not exists (select 1 from json_each(${productionItems.flags}) where value = ${AWAITING_CUSTOMIZATION})`),
+  );
+  for (let i = 0; i < rows.length; i += 500) {
+    await queues.production.addBulk(
+      rows.slice(i, i + 500).map((row) => ({ name: `${row.platform} ${row.externalId} ${row.sku}`, data: jobData(row), opts: { jobId: row.jobId!, priority: shipByPriority(row.shipBy) } })),
+    );
+  }
+  return rows.length;
 }

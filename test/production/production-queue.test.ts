@@ -4,7 +4,7 @@ import { productionItems } from '../../db/schema.ts';
 import { pollAccount } from '../../jobs/poll.ts';
 import { productionFeature } from '../../jobs/production/index.ts';
 import { markFailed, markPacked, markPrinted, productionView, reprint, takeNext } from '../../jobs/production/lifecycle.ts';
-import { STOP_PRINTING } from '../../jobs/production/intake.ts';
+import { requeueQueuedRows, STOP_PRINTING } from '../../jobs/production/intake.ts';
 import { loadProductionRules } from '../../config/production.ts';
 import { FakeAdapter, type FakeRawOrder } from '../support/fake-adapter.ts';
 import { redisPrefix, silentLog } from '../support/env.ts';
@@ -94,6 +94,21 @@ describe('production queue (real Redis)', () => {
       await reprint(deps, next!.productionItemId);
       expect(['waiting', 'prioritized']).toContain(await (await q.getJob(next!.jobId))!.getState());
       await expect(markPrinted(deps, next!.productionItemId)).rejects.toThrow(/is queued, not printing/);
+    } finally {
+      await t.dispose();
+    }
+  });
+
+  it('at start, a queued line whose job Redis lost (its last second before a crash) gets it back, once', async () => {
+    const { t, poll, q } = await setup('reconcile', [order('R', 1)]);
+    try {
+      await poll();
+      const jobs = await q.getJobs(['prioritized', 'waiting']);
+      expect(jobs).toHaveLength(2);
+      await jobs[0]!.remove(); // as if Redis lost it
+      expect(await requeueQueuedRows(t.worker.db, t.worker.queues)).toBe(2);
+      const after = await q.getJobs(['prioritized', 'waiting']);
+      expect(after.map((j) => j.id).sort()).toEqual(jobs.map((j) => j.id).sort());
     } finally {
       await t.dispose();
     }
