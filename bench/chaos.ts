@@ -138,16 +138,25 @@ const board = async (queue: string) => {
   const body = (await res?.json().catch(() => undefined)) as { queues?: { name: string; counts: Record<string, number> }[] } | undefined;
   return body?.queues?.find((q) => q.name === queue)?.counts ?? {};
 };
-const productionCounts = await board('production');
+// The marketplace stops (no new orders, polls fail harmlessly), so the last counts hold still.
 const calls = (await fetch(`${sandboxUrl}/__sandbox/calls`).then((r) => r.json()).catch(() => [])) as { operation: string; status: number; body?: Record<string, unknown> }[];
+sandbox.kill('SIGTERM');
+await sleep(3_000);
+const productionCounts = await board('production');
+const liveRows = () => {
+  const d = new Database(dbPath, { readonly: true, timeout: 2_000 });
+  try {
+    return (d.prepare("SELECT count(*) AS n FROM production_items WHERE kind = 'print' AND state IN ('queued', 'printing') AND enqueued_at IS NOT NULL").get() as { n: number }).n;
+  } finally {
+    d.close();
+  }
+};
+const printRows = liveRows();
 last.kill('SIGTERM');
 const exitCode = await lastExit;
-sandbox.kill('SIGTERM');
 
 const db = new Database(dbPath, { readonly: true });
 const orders = (db.prepare('SELECT count(*) AS n, count(DISTINCT platform || account_id || external_id) AS d FROM orders').get() as { n: number; d: number });
-// Print lines that must have a live job: queued (waiting for a printer) or printing.
-const printRows = (db.prepare("SELECT count(*) AS n FROM production_items WHERE kind = 'print' AND state IN ('queued', 'printing') AND enqueued_at IS NOT NULL").get() as { n: number }).n;
 const shipmentRows = db.prepare('SELECT tracking_number AS t, state FROM shipments').all() as { t: string; state: string }[];
 db.close();
 const uploads = new Map<string, number>();

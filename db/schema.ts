@@ -175,6 +175,8 @@ export const shipments = sqliteTable(
     attempts: integer('attempts').notNull().default(0),
     /** While a push runs: until when it holds the shipment (a second run of the same job waits it out). */
     leaseUntil: text('lease_until'),
+    /** Which process holds the lease: one that is gone (a crash, a restart) holds nothing. */
+    leaseOwner: text('lease_owner'),
     remoteId: text('remote_id'),
     error: text('error'),
     pushedAt: text('pushed_at'),

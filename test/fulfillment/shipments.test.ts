@@ -142,6 +142,8 @@ describe('shipments', () => {
     const after = recordShipment(t.worker.db, { order: 'S1', carrier: 'ups', tracking: '1Z0000000000000552', items: '3DP-PLANTER-S:1', source: 'cli' }, mapper);
     // Both were being pushed when the process died; the second had reached the marketplace already.
     for (const s of [before, after]) updateShipment(t.worker.db, s.id, { state: 'pushing', attempts: 1 });
+    // The dead process's lease on the second is void in this process (one worker per data directory).
+    updateShipment(t.worker.db, after.id, { leaseUntil: new Date(Date.now() + 600_000).toISOString(), leaseOwner: '4242@2026-11-25T00:00:00.000Z' });
     market.uploads.push({ shipmentId: after.id, orderExternalId: 'S1', carrier: 'ups', trackingNumber: after.trackingNumber, shippedAt: after.shippedAt, lines: [], retry: false });
 
     expect(await sweepShipments(t.worker.queues.fulfillment, t.worker.db, 20)).toEqual({ requeued: 2 });
