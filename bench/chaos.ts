@@ -15,7 +15,7 @@ import Database from 'better-sqlite3';
  * lost and duplicated orders, production jobs and marketplace uploads, and writes
  * bench/results/chaos.json. Loopback only, bounded in kills and time.
  */
-const { values } = parseArgs({ options: { kills: { type: 'string', default: '25' }, seconds: { type: 'string', default: '600' } } });
+const { values } = parseArgs({ options: { kills: { type: 'string', default: '25' }, seconds: { type: 'string', default: '600' }, out: { type: 'string' } } });
 const KILLS = Number(values.kills);
 const DEADLINE = Date.now() + Number(values.seconds) * 1000;
 const here = dirname(fileURLToPath(import.meta.url));
@@ -157,7 +157,7 @@ const exitCode = await lastExit;
 
 const db = new Database(dbPath, { readonly: true });
 const orders = (db.prepare('SELECT count(*) AS n, count(DISTINCT platform || account_id || external_id) AS d FROM orders').get() as { n: number; d: number });
-const shipmentRows = db.prepare('SELECT tracking_number AS t, state FROM shipments').all() as { t: string; state: string }[];
+const shipmentRows = db.prepare('SELECT tracking_number AS t, state, error FROM shipments').all() as { t: string; state: string; error: string | null }[];
 db.close();
 const uploads = new Map<string, number>();
 for (const c of calls) {
@@ -181,14 +181,16 @@ const result = {
   uploads: {
     shipmentsRecorded: shipmentRows.length,
     byState: Object.fromEntries([...new Set(shipmentRows.map((r) => r.state))].map((st) => [st, shipmentRows.filter((r) => r.state === st).length])),
+    failedBecause: shipmentRows.filter((r) => r.state === 'failed' || r.state === 'manual').map((r) => r.error),
     uploaded: uploads.size,
     duplicated: [...uploads.values()].filter((n) => n > 1).length,
     // Marked pushed without the marketplace having it, or never settled: both would be losses.
     lost: shipmentRows.filter((r) => r.state === 'pushed' && !uploads.has(r.t)).length + shipmentRows.filter((r) => r.state === 'pending' || r.state === 'pushing').length,
   },
 };
-mkdirSync(join(here, 'results'), { recursive: true });
-writeFileSync(join(here, 'results', 'chaos.json'), `${JSON.stringify(result, null, 2)}\n`);
+const out = values.out ?? join(here, 'results', 'chaos.json');
+mkdirSync(dirname(out), { recursive: true });
+writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
 console.log(JSON.stringify(result, null, 2));
 rmSync(dir, { recursive: true, force: true });
 const bad = result.orders.duplicated + result.orders.lost + result.productionJobs.duplicated + result.productionJobs.lost + result.uploads.duplicated + result.uploads.lost;
