@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, isLoopback, loadConfig, parseDuration } from '../../config/env.ts';
+import { readFileSync } from 'node:fs';
+import { ConfigError, envSchema, isLoopback, loadConfig, parseDuration } from '../../config/env.ts';
 
 const problemsOf = (env: Record<string, string>) => {
   try {
@@ -97,6 +98,15 @@ describe('config', () => {
     expect(problemsOf({ HTTP_HOST: '0.0.0.0', ADMIN_USER: 'ops', ADMIN_PASSWORD: 'a' }).map((p) => p.variable)).toEqual(['ADMIN_PASSWORD']);
     expect(problemsOf({ HTTP_HOST: '0.0.0.0', ADMIN_USER: 'operator-one', ADMIN_PASSWORD: 'operator-one' }).map((p) => p.variable)).toEqual(['ADMIN_PASSWORD']);
     expect(loadConfig({ HTTP_HOST: '127.0.0.1', ADMIN_USER: 'ops', ADMIN_PASSWORD: 'a' }).http.adminPassword).toBe('a'); // loopback: the shop's own call
+  });
+
+  it('every setting is in .env.example and in the README table', () => {
+    const example = readFileSync(new URL('../../.env.example', import.meta.url), 'utf8');
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    for (const key of Object.keys(envSchema.shape)) {
+      expect(example, key).toMatch(new RegExp(`^${key}=`, 'm'));
+      expect(readme, key).toContain(`\`${key}\``);
+    }
   });
 
   it('refuses a non-loopback ops server without admin credentials', () => {
