@@ -20,6 +20,8 @@ export interface Fault {
   skip?: number;
   body?: unknown;
   headers?: Record<string, string>;
+  /** Hold the answer this long and then carry the request out normally (status unused). */
+  holdMs?: number;
 }
 
 /** The sandbox's state: orders per platform, every call made, and injected faults. */

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AMAZON_SANDBOX_CREDENTIALS } from '../../adapters/amazon/index.ts';
@@ -73,7 +74,9 @@ export const amazonRoutes: RegisterPlatformRoutes = (app, ctx) => {
       return errors(reply, 429, 'QuotaExceeded', 'You exceeded your quota for the requested resource.');
     }
     const fault = ctx.store.takeFault('amazon', operation);
-    if (fault) {
+    // A held answer: the request is carried out, its answer only comes after holdMs (past a client's timeout).
+    if (fault?.holdMs) await sleep(fault.holdMs);
+    else if (fault) {
       ctx.store.record({ platform: 'amazon', operation, status: fault.status });
       return reply.code(fault.status).headers(fault.headers ?? {}).send(fault.body ?? { errors: [{ code: 'InternalFailure', message: `injected ${fault.status}` }] });
     }

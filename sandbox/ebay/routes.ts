@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { randomBytes } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { EBAY_SANDBOX_CREDENTIALS } from '../../adapters/ebay/index.ts';
@@ -52,7 +53,9 @@ export const ebayRoutes: RegisterPlatformRoutes = (app, ctx) => {
       return reply.code(429).send(ebayError(2001, 'Too many requests. The request limit has been reached for the resource.', 'ACCESS'));
     }
     const fault = ctx.store.takeFault('ebay', operation);
-    if (fault) {
+    // A held answer: the request is carried out, its answer only comes after holdMs (past a client's timeout).
+    if (fault?.holdMs) await sleep(fault.holdMs);
+    else if (fault) {
       ctx.store.record({ platform: 'ebay', operation, status: fault.status });
       return reply.code(fault.status).headers(fault.headers ?? {}).send(fault.body ?? ebayError(30500, 'System error', 'API_FULFILLMENT', 'APPLICATION'));
     }

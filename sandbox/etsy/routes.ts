@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { randomBytes } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ETSY_SANDBOX_CREDENTIALS } from '../../adapters/etsy/index.ts';
@@ -66,7 +67,9 @@ export const etsyRoutes: RegisterPlatformRoutes = (app, ctx) => {
       return reply.code(429).header('retry-after', String(Math.max(1, Math.ceil(wait / 1000)))).send({ error: 'Too many requests' });
     }
     const fault = ctx.store.takeFault('etsy', operation);
-    if (fault) {
+    // A held answer: the request is carried out, its answer only comes after holdMs (past a client's timeout).
+    if (fault?.holdMs) await sleep(fault.holdMs);
+    else if (fault) {
       ctx.store.record({ platform: 'etsy', operation, status: fault.status });
       return reply.code(fault.status).headers(fault.headers ?? {}).send(fault.body ?? { error: `injected ${fault.status}` });
     }

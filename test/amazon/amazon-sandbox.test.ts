@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AMAZON_SANDBOX_CREDENTIALS, amazonFactory } from '../../adapters/amazon/index.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { AMAZON_SANDBOX_CREDENTIALS, amazonFactory, createAmazonAdapter } from '../../adapters/amazon/index.ts';
 import { getAccount } from '../../db/accounts.ts';
 import { orderItems, orders } from '../../db/schema.ts';
 import { pollAccount } from '../../jobs/poll.ts';
@@ -114,6 +115,41 @@ describe('Amazon sandbox, through the same adapter in sandbox mode', () => {
     const after = store.db.select().from(orders).all().find((o) => o.externalId === target.externalId)!;
     expect(after.status).toBe(lines.every((l) => l.quantityShipped >= l.quantity) ? 'shipped' : 'partially_shipped');
     await adapter.close?.();
+  });
+
+  it('a confirmation whose answer is held past the timeout is sent once; the next attempt finds it and sends nothing', async () => {
+    const db = tempDatabase();
+    const adapter = createAmazonAdapter({
+      db: db.db,
+      log: silentLog(),
+      credentials: AMAZON_SANDBOX_CREDENTIALS,
+      sandboxUrl: sandbox.url,
+      rateLimitPerMinute: 1_000_000,
+      retry: { retries: 3, minTimeoutMs: 1, maxTimeoutMs: 2, requestTimeoutMs: 300 },
+    });
+    try {
+      const target = [...sandbox.context.store.orders.amazon.values()].find((o) => o.state === 'unshipped' && o.shipments.length === 0)!;
+      const push = {
+        shipmentId: 'ship-held-1',
+        orderExternalId: target.id,
+        carrier: 'USPS',
+        trackingNumber: '9400100000000000881',
+        shippedAt: new Date().toISOString(),
+        lines: [{ externalLineId: target.lines[0]!.lineId, quantity: 1 }],
+        retry: false,
+      };
+      const confirms = () => sandbox.context.store.calls.filter((c) => c.operation === 'confirmShipment' && (c.params as { orderId?: string })?.orderId === target.id);
+      // Amazon carries the confirmation out, its answer comes 3 s later: far past the client's 300 ms.
+      sandbox.context.store.faults.push({ platform: 'amazon', operation: 'confirmShipment', status: 204, holdMs: 3_000, remaining: 1 });
+      await expect(adapter.pushShipment(push)).rejects.toThrow(/timeout/i);
+      await sleep(3_300);
+      expect(confirms()).toHaveLength(1); // not re-sent by the client
+      expect(await adapter.pushShipment({ ...push, retry: true })).toMatchObject({ alreadyPresent: true });
+      expect(confirms()).toHaveLength(1);
+    } finally {
+      await adapter.close?.();
+      db.dispose();
+    }
   });
 
   it('enforces the usage plan with real 429s', async () => {
