@@ -11,11 +11,15 @@ import Database from 'better-sqlite3';
 /**
  * `npm run chaos`: the worker as a user runs it (its own embedded Redis with AOF, the sandbox in
  * another process), killed with SIGKILL again and again while orders arrive and shipments are
- * recorded, its Redis killed once mid-run; then started a last time and stopped with SIGTERM. Prints
+ * recorded (the marketplace holding some create answers past the client's timeout), its Redis killed
+ * once mid-run; then started a last time and stopped with SIGTERM. Prints
  * lost and duplicated orders, production jobs and marketplace uploads, and writes
  * bench/results/chaos.json. Loopback only, bounded in kills and time.
  */
-const { values } = parseArgs({ options: { kills: { type: 'string', default: '25' }, seconds: { type: 'string', default: '600' }, out: { type: 'string' } } });
+const { values } = parseArgs({
+  options: { kills: { type: 'string', default: '25' }, seconds: { type: 'string', default: '600' }, out: { type: 'string' }, holds: { type: 'boolean', default: true }, 'no-holds': { type: 'boolean', default: false } },
+});
+const HOLDS = values.holds && !values['no-holds'];
 const KILLS = Number(values.kills);
 const DEADLINE = Date.now() + Number(values.seconds) * 1000;
 const here = dirname(fileURLToPath(import.meta.url));
@@ -86,12 +90,20 @@ async function recordShipment(i: number) {
 
 let kills = 0;
 let redisKills = 0;
+let heldAnswers = 0;
 for (; kills < KILLS && Date.now() < DEADLINE; kills++) {
   const worker = node('src/main.ts', [], env);
   const out = output(worker);
   const exited = new Promise((r) => worker.on('exit', r));
   await until(() => out().includes('worker started'), 30_000);
   await sleep(300 + Math.floor(Math.random() * 1_500));
+  if (HOLDS && kills % 2 === 0) {
+    // The marketplace carries the next create out but answers only after 35 s (past the 30 s timeout).
+    for (const [platform, operation] of [['amazon', 'confirmShipment'], ['ebay', 'createShippingFulfillment'], ['etsy', 'createReceiptShipment']]) {
+      await fetch(`${sandboxUrl}/__sandbox/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ platform, operation, status: 200, holdMs: 35_000, count: 1 }) }).catch(() => undefined);
+      heldAnswers += 1;
+    }
+  }
   await recordShipment(kills);
   await sleep(Math.floor(Math.random() * 1_000));
   if (kills === Math.floor(KILLS / 2)) {
@@ -122,7 +134,8 @@ const sandboxTotal = async () => {
 // Every order the sandbox had by now must arrive, and every recorded shipment be settled.
 const expected = await sandboxTotal();
 let settled = false;
-for (let i = 0; i < 90 && !settled; i++) {
+// A push killed mid-create holds its shipment for its lease (2 min) before it is asked again: wait longer.
+for (let i = 0; i < 240 && !settled; i++) {
   await sleep(1_000);
   const db = new Database(dbPath, { readonly: true, timeout: 2_000 });
   try {
@@ -173,6 +186,7 @@ const result = {
   at: new Date().toISOString(),
   kills,
   redisKills,
+  heldAnswers,
   settled,
   lastExitCode: exitCode,
   shutDownCleanly: lastOut().includes('shut down cleanly'),

@@ -71,22 +71,23 @@ export function updateShipment(db: Db, id: string, patch: Partial<NewShipment>):
     .run();
 }
 
-/** This process, as a lease owner: a lease of an earlier process (one worker per data directory) is void. */
+/** This process, as a lease owner (recorded for ops: which run holds the shipment). */
 export const LEASE_OWNER = `${process.pid}@${new Date(Date.now() - performance.now()).toISOString()}`;
 
 /**
- * Claims a shipment for one push attempt: pending, or pushing with no live lease (a run that died,
- * here or in an earlier process). Atomic, so two runs of the same job (BullMQ delivers at least
- * once) never push at the same time. Returns the attempt number, or undefined when another run holds
- * it or it is finished.
+ * Claims a shipment for one push attempt: pending, or pushing with no live lease. Atomic, so two
+ * runs of the same job (BullMQ delivers at least once) never push at the same time. A run that died
+ * (a crash, a kill) keeps its lease until it runs out: its create may still be in flight at the
+ * marketplace, and asking "do you have it?" before that answer lands would upload it twice.
+ * Returns the attempt number, or undefined when another run holds it or it is finished.
  */
 export function claimShipment(db: Db, id: string, leaseMs: number, now = Date.now()): number | undefined {
   const row = db.$client
     .prepare(
       `UPDATE shipments SET state = 'pushing', attempts = attempts + 1, lease_until = ?, lease_owner = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')
-       WHERE id = ? AND (state = 'pending' OR (state = 'pushing' AND (lease_until IS NULL OR lease_until < ? OR lease_owner IS NOT ?)))
+       WHERE id = ? AND (state = 'pending' OR (state = 'pushing' AND (lease_until IS NULL OR lease_until < ?)))
        RETURNING attempts`,
     )
-    .get(new Date(now + leaseMs).toISOString(), LEASE_OWNER, id, new Date(now).toISOString(), LEASE_OWNER) as { attempts: number } | undefined;
+    .get(new Date(now + leaseMs).toISOString(), LEASE_OWNER, id, new Date(now).toISOString()) as { attempts: number } | undefined;
   return row?.attempts;
 }

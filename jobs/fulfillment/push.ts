@@ -2,17 +2,22 @@ import { eq, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { MarketplaceAdapter } from '../../adapters/types.ts';
 import { accountId as makeAccountId, markAccountHealth } from '../../db/accounts.ts';
+import { DEFAULT_REQUEST_TIMEOUT_MS } from '../../adapters/retry.ts';
 import { withWriteRetry, type Db } from '../../db/connection.ts';
 import { recordEvent } from '../../db/events.ts';
 import { orderItems, orders } from '../../db/schema.ts';
 import { claimShipment, getShipment, updateShipment, type Shipment } from '../../db/shipments.ts';
-import { AuthError, errorMessage, isRetryable, ManualActionRequired, PermissionDeniedError, toJobError } from '../../src/errors.ts';
+import { AuthError, errorMessage, isRetryable, ManualActionRequired, PermissionDeniedError, toJobError, TransientError } from '../../src/errors.ts';
 import { markLinesShipped } from '../production/store.ts';
 
 /** The error prefix of a shipment held back because its account's credentials were refused. */
 export const WAITING_FOR_ACCOUNT = 'waiting for the account: ';
-/** Longer than one attempt can take (a few 30 s requests and limiter waits); a dead run's lease runs out. */
-const PUSH_LEASE_MS = 10 * 60_000;
+/**
+ * Longer than one attempt can take (a read, the create and a read-back, 30 s each at most, and a
+ * margin for the marketplace to finish a create whose answer we gave up on); a dead run's lease runs
+ * out after this, and only then does the next attempt ask the marketplace and maybe send.
+ */
+export const PUSH_LEASE_MS = 4 * DEFAULT_REQUEST_TIMEOUT_MS;
 
 export interface PushDeps {
   db: Db;
@@ -57,7 +62,12 @@ export async function pushShipmentJob(deps: PushDeps, shipmentId: string) {
   if (!adapter) throw new Error(`no adapter for ${order.accountId} is running; the push waits for it`);
 
   const attempts = await withWriteRetry(() => claimShipment(db, s.id, PUSH_LEASE_MS));
-  if (attempts === undefined) return { skipped: 'another run of this push holds the shipment' };
+  if (attempts === undefined) {
+    const now = getShipment(db, s.id);
+    if (!now || now.state !== 'pushing') return { skipped: `shipment is ${now?.state ?? 'gone'}` };
+    // Another run holds it (or a dead run's lease has not run out): this job tries again later.
+    throw new TransientError(`shipment ${s.id} is held by another push until ${now.leaseUntil ?? 'its lease runs out'}`);
+  }
   try {
     const result = await adapter.pushShipment({
       shipmentId: s.id,

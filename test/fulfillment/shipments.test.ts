@@ -142,8 +142,8 @@ describe('shipments', () => {
     const after = recordShipment(t.worker.db, { order: 'S1', carrier: 'ups', tracking: '1Z0000000000000552', items: '3DP-PLANTER-S:1', source: 'cli' }, mapper);
     // Both were being pushed when the process died; the second had reached the marketplace already.
     for (const s of [before, after]) updateShipment(t.worker.db, s.id, { state: 'pushing', attempts: 1 });
-    // The dead process's lease on the second is void in this process (one worker per data directory).
-    updateShipment(t.worker.db, after.id, { leaseUntil: new Date(Date.now() + 600_000).toISOString(), leaseOwner: '4242@2026-11-25T00:00:00.000Z' });
+    // The dead run's lease on the second has run out (a live one would make the push wait for it).
+    updateShipment(t.worker.db, after.id, { leaseUntil: new Date(Date.now() - 1_000).toISOString(), leaseOwner: '4242@2026-11-25T00:00:00.000Z' });
     market.uploads.push({ shipmentId: after.id, orderExternalId: 'S1', carrier: 'ups', trackingNumber: after.trackingNumber, shippedAt: after.shippedAt, lines: [], retry: false });
 
     expect(await sweepShipments(t.worker.queues.fulfillment, t.worker.db, 20)).toEqual({ requeued: 2 });
@@ -159,8 +159,13 @@ describe('shipments', () => {
     market.holdMs = 300;
     try {
       const deps = { db: t.worker.db, adapters: [market], log: silentLog() };
-      const [a, b] = await Promise.all([pushShipmentJob(deps, shipment.id), pushShipmentJob(deps, shipment.id)]);
-      expect([a, b].filter((r) => 'skipped' in (r as object))).toHaveLength(1);
+      const [a, b] = await Promise.allSettled([pushShipmentJob(deps, shipment.id), pushShipmentJob(deps, shipment.id)]);
+      // One pushes; the other finds it held and is to try again later (BullMQ retries it).
+      expect([a, b].filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason))).toEqual([
+        expect.stringMatching(/held by another push/),
+      ]);
+      // Its retry, once the first is done, finds the shipment pushed and sends nothing.
+      expect(await pushShipmentJob(deps, shipment.id)).toEqual({ skipped: 'shipment is pushed' });
     } finally {
       market.holdMs = 0;
     }
