@@ -1,6 +1,7 @@
 import { decodeHTMLStrict } from 'entities';
 import type { z } from 'zod';
 import { BadPayloadError } from '../src/errors.ts';
+import { fieldPath } from '../src/input.ts';
 import type { Address } from './types.ts';
 
 /** An ISO 8601 date-time string from the wire, normalized; BadPayloadError naming the field otherwise. */
@@ -66,6 +67,6 @@ export function parseWire<S extends z.ZodType>(schema: S, raw: unknown): z.outpu
   const result = schema.safeParse(raw);
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
-  const field = issue.path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join('') || '(order)';
+  const field = fieldPath(issue.path) || '(order)';
   throw new BadPayloadError(field, issue.code === 'invalid_type' && issue.input === undefined ? 'missing' : issue.message);
 }

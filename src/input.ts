@@ -36,9 +36,14 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown, what 
   const issue = result.error.issues[0]!;
   // An unknown key is named as the field itself.
   const path = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]!] : issue.path;
-  const field = path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join('') || what;
+  const field = fieldPath(path) || what;
   const message = issue.code === 'unrecognized_keys' ? 'is not a field this request takes' : issue.message;
   throw new ValidationError(`${echo(field, 60)}: ${message}`, field);
+}
+
+/** A zod issue path as the field name a message shows: `items[2].sku`; empty for the root. */
+export function fieldPath(path: readonly PropertyKey[]): string {
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join('');
 }
 
 /** Text from input, for a message or a terminal: control characters shown as \u escapes, length bounded. */
