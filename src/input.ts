@@ -9,6 +9,7 @@ import { ValidationError } from './errors.ts';
 
 /** C0 and C1 controls, DEL, and the bidi overrides that make text display other than it is. */
 const CONTROL_SINGLE = /[\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/;
+const CONTROL_SINGLE_ALL = new RegExp(CONTROL_SINGLE.source, 'g');
 /** The same, but newlines and tabs are allowed (a note to the buyer). */
 const CONTROL_MULTI = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/;
 
@@ -48,6 +49,6 @@ export function fieldPath(path: readonly PropertyKey[]): string {
 
 /** Text from input, for a message or a terminal: control characters shown as \u escapes, length bounded. */
 export function echo(text: string, max = 80): string {
-  const shown = text.replace(/[\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  const shown = text.replace(CONTROL_SINGLE_ALL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   return shown.length > max ? `${shown.slice(0, max)}…` : shown;
 }
