@@ -9,6 +9,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
  */
 const PREFIX = 'osw1:';
 const MAGIC = Buffer.from('OSW1');
+/** Hex digits of the key's SHA-256 that name it in every sealed value. */
+const KEY_ID_LENGTH = 8;
 
 export interface DataKey {
   id: string;
@@ -27,7 +29,7 @@ export class DataKeyError extends Error {
 
 export const dataKey = (key: Buffer): DataKey => {
   if (key.length !== 32) throw new DataKeyError(`a data key is 32 bytes (AES-256), this one is ${key.length}`);
-  return { id: createHash('sha256').update(key).digest('hex').slice(0, 8), key };
+  return { id: createHash('sha256').update(key).digest('hex').slice(0, KEY_ID_LENGTH), key };
 };
 
 /** A key from DATA_KEY's text: 64 hex digits or base64 of 32 bytes. */
@@ -83,9 +85,14 @@ function decrypt(keys: DataKeys, id: string, sealed: Buffer, purpose: string): B
   return Buffer.concat([decipher.update(sealed.subarray(12 + TAG_BYTES)), decipher.final()]);
 }
 
+/** How every text sealed with this key starts (a rotation counts the values that do not). */
+export const sealedTextPrefix = (keyId: string) => `${PREFIX}${keyId}:`;
+/** How every payload sealed with this key starts. */
+export const sealedBytesHeader = (keyId: string) => Buffer.concat([MAGIC, Buffer.from(keyId, 'ascii')]);
+
 export function sealText(keys: DataKeys, plain: string | null | undefined, purpose: string): string | null {
   if (plain === null || plain === undefined) return null;
-  return `${PREFIX}${keys.current.id}:${encrypt(keys.current, Buffer.from(plain, 'utf8'), purpose).toString('base64')}`;
+  return `${sealedTextPrefix(keys.current.id)}${encrypt(keys.current, Buffer.from(plain, 'utf8'), purpose).toString('base64')}`;
 }
 
 /** A sealed text opened; a value from before encryption (no prefix) is returned as it is. */
@@ -96,16 +103,25 @@ export function openText(keys: DataKeys, stored: string | null | undefined, purp
   return decrypt(keys, id!, Buffer.from(body ?? '', 'base64'), purpose).toString('utf8');
 }
 
-export const isSealedText = (stored: string | null | undefined) => typeof stored === 'string' && stored.startsWith(PREFIX);
+const isSealedText = (stored: string | null | undefined) => typeof stored === 'string' && stored.startsWith(PREFIX);
+
+/** The id of the key that sealed a text; undefined for a text stored before encryption. */
+export const sealedTextKeyId = (stored: string): string | undefined => (isSealedText(stored) ? stored.slice(PREFIX.length).split(':')[0] : undefined);
 
 /** Bytes (a compressed raw payload) sealed: MAGIC, the key id, then iv | tag | ciphertext. */
 export function sealBytes(keys: DataKeys, plain: Buffer, purpose: string): Buffer {
-  return Buffer.concat([MAGIC, Buffer.from(keys.current.id, 'ascii'), encrypt(keys.current, plain, purpose)]);
+  return Buffer.concat([sealedBytesHeader(keys.current.id), encrypt(keys.current, plain, purpose)]);
 }
+
+const isSealedBytes = (stored: Buffer) => stored.subarray(0, MAGIC.length).equals(MAGIC);
+
+const KEY_ID_END = MAGIC.length + KEY_ID_LENGTH;
+
+/** The id of the key that sealed a payload; undefined for one stored before encryption. */
+export const sealedBytesKeyId = (stored: Buffer): string | undefined => (isSealedBytes(stored) ? stored.subarray(MAGIC.length, KEY_ID_END).toString('ascii') : undefined);
 
 export function openBytes(keys: DataKeys, stored: Buffer, purpose: string): Buffer {
-  if (!stored.subarray(0, 4).equals(MAGIC)) return stored;
-  return decrypt(keys, stored.subarray(4, 12).toString('ascii'), stored.subarray(12), purpose);
+  const keyId = sealedBytesKeyId(stored);
+  if (keyId === undefined) return stored;
+  return decrypt(keys, keyId, stored.subarray(KEY_ID_END), purpose);
 }
-
-export const isSealedBytes = (stored: Buffer) => stored.subarray(0, 4).equals(MAGIC);

@@ -1,6 +1,6 @@
 import type { Db } from './connection.ts';
 import { keysOf } from './connection.ts';
-import { isSealedBytes, isSealedText, openBytes, openText, sealBytes, sealText, type DataKeys } from './crypto.ts';
+import { openBytes, openText, sealBytes, sealedBytesHeader, sealedBytesKeyId, sealedTextKeyId, sealedTextPrefix, sealText, type DataKeys } from './crypto.ts';
 
 /** The columns that hold sealed values, table by table. */
 const SEALED_TEXT: Record<string, string[]> = {
@@ -21,8 +21,6 @@ export interface ResealSummary {
   left: number;
 }
 
-const keyIdOf = (sealed: string) => sealed.split(':')[1];
-
 /**
  * Re-seals every sealed value and raw payload with the current key (reading older ones with the
  * previous keys), and seals values stored before encryption existed. Batches of short transactions.
@@ -42,7 +40,7 @@ export function resealAll(db: Db): ResealSummary {
           for (const c of columns) {
             const v = row[c];
             if (v === null || v === undefined) continue;
-            if (isSealedText(v) && keyIdOf(v) === keys.current.id) continue;
+            if (sealedTextKeyId(v) === keys.current.id) continue;
             changes[c] = sealText(keys, openText(keys, v, `${table}.${c}`), `${table}.${c}`);
           }
           const cols = Object.keys(changes);
@@ -62,7 +60,7 @@ export function resealAll(db: Db): ResealSummary {
       const last = client.transaction(() => {
         const rows = client.prepare(`SELECT ${key} AS k, payload FROM ${table} WHERE ${key} > ? ORDER BY ${key} LIMIT ${BATCH}`).all(afterId) as { k: number; payload: Buffer }[];
         for (const r of rows) {
-          if (isSealedBytes(r.payload) && r.payload.subarray(4, 12).toString('ascii') === keys.current.id) continue;
+          if (sealedBytesKeyId(r.payload) === keys.current.id) continue;
           client.prepare(`UPDATE ${table} SET payload = ? WHERE ${key} = ?`).run(sealBytes(keys, openBytes(keys, r.payload, `${table}.payload`), `${table}.payload`), r.k);
           summary.payloads += 1;
         }
@@ -81,12 +79,12 @@ export function countNotUnder(db: Db, keys: DataKeys): number {
   let n = 0;
   for (const [table, columns] of Object.entries(SEALED_TEXT)) {
     for (const c of columns) {
-      n += (db.$client.prepare(`SELECT count(*) AS n FROM ${table} WHERE ${c} IS NOT NULL AND ${c} NOT LIKE ?`).get(`osw1:${keys.current.id}:%`) as { n: number }).n;
+      n += (db.$client.prepare(`SELECT count(*) AS n FROM ${table} WHERE ${c} IS NOT NULL AND ${c} NOT LIKE ?`).get(`${sealedTextPrefix(keys.current.id)}%`) as { n: number }).n;
     }
   }
-  const header = Buffer.concat([Buffer.from('OSW1'), Buffer.from(keys.current.id, 'ascii')]);
+  const header = sealedBytesHeader(keys.current.id);
   for (const [table] of SEALED_BLOBS) {
-    n += (db.$client.prepare(`SELECT count(*) AS n FROM ${table} WHERE substr(payload, 1, 12) != ?`).get(header) as { n: number }).n;
+    n += (db.$client.prepare(`SELECT count(*) AS n FROM ${table} WHERE substr(payload, 1, ?) != ?`).get(header.length, header) as { n: number }).n;
   }
   return n;
 }
