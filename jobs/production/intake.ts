@@ -1,5 +1,5 @@
 import type { Statement } from 'better-sqlite3';
-import { and, eq, inArray, isNotNull, sql } from 'drizzle-orm';
+import { inArray } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { ProductionRules } from '../../config/production.ts';
 import { customizationPendingOf } from '../../adapters/types.ts';
@@ -9,7 +9,7 @@ import { productionItems } from '../../db/schema.ts';
 import type { ChangedOrder, OrderIntake } from '../poll.ts';
 import { jobIds, type ProductionJobData, type Queues } from '../queues.ts';
 import { classifyItem } from './classify.ts';
-import { AWAITING_CUSTOMIZATION, CANCEL_PENDING, productionRows, rowsToEnqueue, rowsWithFlag, setRow, withFlag, withoutFlag, type ProductionRow } from './store.ts';
+import { AWAITING_CUSTOMIZATION, CANCEL_PENDING, rowsEnqueued, rowsToEnqueue, rowsWithFlag, setRow, withFlag, withoutFlag, type ProductionRow } from './store.ts';
 
 export const STOP_PRINTING = 'cancelled: stop printing';
 
@@ -165,10 +165,7 @@ export function createProductionIntake(deps: { db: Db; queues: Queues; rules: Pr
  * Redis itself can lose the last second of jobs, never the lines.
  */
 export async function requeueQueuedRows(db: Db, queues: Queues): Promise<number> {
-  const rows = productionRows(
-    db,
-    and(eq(productionItems.kind, 'print'), eq(productionItems.state, 'queued'), isNotNull(productionItems.enqueuedAt), sql`not exists (select 1 from json_each(${productionItems.flags}) where value = ${AWAITING_CUSTOMIZATION})`),
-  );
+  const rows = rowsEnqueued(db);
   for (let i = 0; i < rows.length; i += 500) {
     await queues.production.addBulk(
       rows.slice(i, i + 500).map((row) => ({ name: `${row.platform} ${row.externalId} ${row.sku}`, data: jobData(row), opts: { jobId: row.jobId!, priority: shipByPriority(row.shipBy) } })),

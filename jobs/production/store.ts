@@ -1,5 +1,6 @@
-import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNotNull, isNull, not, sql } from 'drizzle-orm';
 import type { Db } from '../../db/connection.ts';
+import { hasFlag } from '../../db/flags.ts';
 import { orderItems, orders, productionItems } from '../../db/schema.ts';
 
 /** Production rows with their order line and order, as views and jobs need them. */
@@ -48,15 +49,17 @@ export const CANCEL_PENDING = 'cancel_pending';
 /** Row flag: the line's personalization is not read yet; the row waits, unenqueued, until it is. */
 export const AWAITING_CUSTOMIZATION = 'customization not read yet';
 
-const hasFlag = (flag: string) => sql`exists (select 1 from json_each(${productionItems.flags}) where value = ${flag})`;
+/** Print lines waiting to be printed whose personalization is read: the ones that belong in the queue. */
+const printableQueued = () =>
+  and(eq(productionItems.kind, 'print'), eq(productionItems.state, 'queued'), not(hasFlag(productionItems.flags, AWAITING_CUSTOMIZATION)));
 
-export const rowsToEnqueue = (db: Db) =>
-  productionRows(
-    db,
-    and(eq(productionItems.kind, 'print'), eq(productionItems.state, 'queued'), isNull(productionItems.enqueuedAt), sql`not ${hasFlag(AWAITING_CUSTOMIZATION)}`),
-  );
+/** Printable rows without a job yet. */
+export const rowsToEnqueue = (db: Db) => productionRows(db, and(printableQueued(), isNull(productionItems.enqueuedAt)));
 
-export const rowsWithFlag = (db: Db, flag: string) => productionRows(db, hasFlag(flag));
+/** Printable rows that were given a job (which Redis may have lost). */
+export const rowsEnqueued = (db: Db) => productionRows(db, and(printableQueued(), isNotNull(productionItems.enqueuedAt)));
+
+export const rowsWithFlag = (db: Db, flag: string) => productionRows(db, hasFlag(productionItems.flags, flag));
 
 export function setRow(db: Db, id: number, patch: Partial<typeof productionItems.$inferInsert>) {
   db.update(productionItems)

@@ -1,8 +1,8 @@
 import { Worker } from 'bullmq';
-import { sql } from 'drizzle-orm';
 import { CUSTOMIZATION_PENDING } from '../../adapters/types.ts';
 import type { Db } from '../../db/connection.ts';
 import { recordEvent } from '../../db/events.ts';
+import { hasFlag } from '../../db/flags.ts';
 import { orders } from '../../db/schema.ts';
 import { errorMessage } from '../../src/errors.ts';
 import type { WorkerFeature } from '../../src/worker.ts';
@@ -20,7 +20,7 @@ function incompleteOrders(db: Db): Incomplete[] {
   return db
     .select({ accountId: orders.accountId, externalId: orders.externalId, remoteUpdatedAt: orders.remoteUpdatedAt })
     .from(orders)
-    .where(sql`exists (select 1 from json_each(${orders.flags}) where value = ${CUSTOMIZATION_PENDING})`)
+    .where(hasFlag(orders.flags, CUSTOMIZATION_PENDING))
     .all();
 }
 
