@@ -1,5 +1,26 @@
+import { createHash } from 'node:crypto';
 import Bottleneck from 'bottleneck';
+import { ShutdownError } from '../src/errors.ts';
 import type { RateLimit } from './types.ts';
+
+/**
+ * Where the limiters of a process keep their state and when they stop waiting.
+ * `shared`: in Redis (Bottleneck clustering), so every worker process on the same Redis draws from
+ * one bucket per operation and a restart keeps what was spent. Without it, buckets live in memory.
+ * `signal`: aborted at shutdown; calls still waiting for a token are dropped (never sent).
+ */
+export interface LimiterScope {
+  signal?: AbortSignal;
+  shared?: { connection: Bottleneck.IORedisConnection; prefix: string };
+}
+
+/** A Redis limiter's keys outlive a quiet spell this long; by then every bucket would be full again. */
+const SHARED_STATE_TTL_MS = 25 * 3_600_000;
+/**
+ * A running call counts against maxConcurrent in Redis until it ends, or this long after it
+ * started: a process killed mid-call must not hold its slot for ever.
+ */
+const SHARED_JOB_EXPIRATION_MS = 120_000;
 
 /**
  * One Bottleneck per operation, built from the platform's published limits as a token bucket:
@@ -23,24 +44,57 @@ export class OperationLimiters {
   private readonly limits: Record<string, RateLimit>;
   private readonly ceilingPerSecond: number;
 
-  constructor(limits: Record<string, RateLimit>, ceilingPerMinute?: number) {
+  private readonly scope: LimiterScope;
+  /** Every limiter made, the chained day limiters included (all are stopped). */
+  private readonly all: Bottleneck[] = [];
+
+  /** `name` tells accounts apart in Redis (`amazon:SELLER`); needed with a shared scope. */
+  constructor(limits: Record<string, RateLimit>, ceilingPerMinute?: number, scope: LimiterScope = {}, name = 'default') {
     this.limits = limits;
+    this.scope = scope;
     this.ceilingPerSecond = ceilingPerMinute ? ceilingPerMinute / 60 : Infinity;
     // Operations sharing a daily quota (eBay, Etsy) share one chained day limiter.
     const daily = new Map<number, Bottleneck>();
     for (const [op, limit] of Object.entries(limits)) {
-      const limiter = new Bottleneck(this.settings(limit));
+      const limiter = this.create(`${name}:${op}`, this.settings(limit));
       if (limit.perDay) {
         let day = daily.get(limit.perDay);
         if (!day) {
           const perDay = Math.round(limit.perDay * rateScale);
-          day = new Bottleneck({ reservoir: perDay, reservoirRefreshAmount: perDay, reservoirRefreshInterval: 86_400_000 });
+          day = this.create(`${name}:day`, { reservoir: perDay, reservoirRefreshAmount: perDay, reservoirRefreshInterval: 86_400_000 });
           daily.set(limit.perDay, day);
         }
         limiter.chain(day);
       }
       this.limiters.set(op, limiter);
     }
+    scope.signal?.addEventListener('abort', () => void this.stop(), { once: true });
+  }
+
+  private create(name: string, settings: Bottleneck.ConstructorOptions): Bottleneck {
+    const limiter = this.build(name, settings);
+    this.all.push(limiter);
+    return limiter;
+  }
+
+  private build(name: string, settings: Bottleneck.ConstructorOptions): Bottleneck {
+    const shared = this.scope.shared;
+    if (!shared) return new Bottleneck(settings);
+    // Redis keeps a limiter's first settings: the id names them, so changed limits start a new bucket.
+    const version = createHash('sha256').update(JSON.stringify(settings)).digest('hex').slice(0, 8);
+    // Redis computes refills from elapsed time at every call; the heartbeat only wakes waiting
+    // calls, so it can beat slowly: often enough that the bucket never fills up meanwhile.
+    const r = settings.reservoirIncreaseInterval && settings.reservoirIncreaseAmount ? settings.reservoirIncreaseAmount / settings.reservoirIncreaseInterval : 0;
+    const fillMs = r > 0 ? (settings.reservoirIncreaseMaximum ?? 1) / r : Infinity;
+    return new Bottleneck({
+      ...settings,
+      id: `${shared.prefix}:${name}:${version}`,
+      datastore: 'ioredis',
+      connection: shared.connection,
+      clearDatastore: false,
+      timeout: SHARED_STATE_TTL_MS,
+      heartbeatInterval: Math.round(Math.max(50, Math.min(1_000, fillMs / 2))),
+    });
   }
 
   private settings(limit: RateLimit): Bottleneck.ConstructorOptions {
@@ -69,8 +123,22 @@ export class OperationLimiters {
     return limiter;
   }
 
-  schedule<T>(op: string, fn: () => Promise<T>): Promise<T> {
-    return this.get(op).schedule(fn);
+  /** Runs `fn` when the operation's bucket allows; at shutdown, a call still waiting is never sent. */
+  async schedule<T>(op: string, fn: () => Promise<T>): Promise<T> {
+    const { signal, shared } = this.scope;
+    const limiter = this.get(op);
+    if (signal?.aborted) throw new ShutdownError(`${op} not sent`);
+    const run = () => {
+      if (signal?.aborted) throw new ShutdownError(`${op} not sent`);
+      return fn();
+    };
+    try {
+      return await (shared ? limiter.schedule({ expiration: SHARED_JOB_EXPIRATION_MS }, run) : limiter.schedule(run));
+    } catch (err) {
+      // A call dropped from the queue by stop() at shutdown.
+      if (signal?.aborted && err instanceof Bottleneck.BottleneckError) throw new ShutdownError(`${op} not sent`);
+      throw err;
+    }
   }
 
   /** The API told us its live rate (x-amzn-RateLimit-Limit, x-limit-per-second): follow it. */
@@ -99,8 +167,18 @@ export class OperationLimiters {
     if (left > 0) await limiter.incrementReservoir(-left);
   }
 
+  private stopping?: Promise<void>;
+
   async stop(): Promise<void> {
-    await Promise.all([...this.limiters.values()].map((l) => l.stop({ dropWaitingJobs: true }).catch(() => undefined)));
+    // A Redis limiter also leaves the shared connection (its heartbeat stops with it).
+    const shared = !!this.scope.shared;
+    this.stopping ??= Promise.all(
+      this.all.map(async (l) => {
+        await l.stop({ dropWaitingJobs: true }).catch(() => undefined);
+        if (shared) await Promise.resolve(l.disconnect(false)).catch(() => undefined);
+      }),
+    ).then(() => undefined);
+    await this.stopping;
   }
 }
 

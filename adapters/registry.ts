@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Config, PlatformName } from '../config/env.ts';
 import type { Db } from '../db/connection.ts';
+import type { LimiterScope } from './limiter.ts';
 import type { MarketplaceAdapter } from './types.ts';
 import { amazonFactory } from './amazon/index.ts';
 import { ebayFactory } from './ebay/index.ts';
@@ -14,6 +15,8 @@ export interface AdapterContext {
   /** MARKETPLACE_API_RATE_LIMIT: a ceiling (requests per minute per account) under the published limits. */
   rateLimitPerMinute: number;
   cacheTtlSeconds: number;
+  /** Redis-shared rate limits and the shutdown signal (the worker sets both). */
+  limiterScope?: LimiterScope;
 }
 
 /** How one platform builds its adapter: from real credentials, or for the sandbox without any. */

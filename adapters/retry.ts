@@ -1,6 +1,6 @@
 import pRetry, { AbortError } from 'p-retry';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { RateLimitedError, TransientError } from '../src/errors.ts';
+import { RateLimitedError, ShutdownError, TransientError } from '../src/errors.ts';
 
 export interface RetryOptions {
   /** Attempts after the first for transient failures. */
@@ -12,6 +12,8 @@ export interface RetryOptions {
   onRateLimited?: (err: RateLimitedError) => void | Promise<void>;
   /** How long one request may wait for its answer before it is a TransientError (default 30 s). */
   requestTimeoutMs?: number;
+  /** Aborted at shutdown: a retry delay or a 429 wait ends at once with a ShutdownError. */
+  signal?: AbortSignal;
 }
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
@@ -30,7 +32,9 @@ export const sendOnce = (options: RetryOptions = {}): RetryOptions => ({ ...opti
  * everything else (auth, bad payload, validation, permanent refusal) fails at once.
  */
 export async function withRetry<T>(fn: () => Promise<T>, options: RetryOptions = {}): Promise<T> {
+  const { signal } = options;
   for (let rateLimitWaits = 0; ; rateLimitWaits++) {
+    if (signal?.aborted) throw new ShutdownError('the call was not sent');
     try {
       return await pRetry(
         async () => {
@@ -47,12 +51,17 @@ export async function withRetry<T>(fn: () => Promise<T>, options: RetryOptions =
           maxTimeout: options.maxTimeoutMs ?? 30_000,
           factor: 2,
           randomize: true,
+          signal,
         },
       );
     } catch (err) {
+      // p-retry ends a delay with the signal's reason; an error the request itself gave stays as it is.
+      if (signal?.aborted && err === signal.reason && !(err instanceof ShutdownError)) throw new ShutdownError('a retry delay was cut short');
       if (!(err instanceof RateLimitedError) || rateLimitWaits >= (options.maxRateLimitWaits ?? 20)) throw err;
       await options.onRateLimited?.(err);
-      await sleep(err.retryAfterMs);
+      await sleep(err.retryAfterMs, undefined, { signal }).catch(() => {
+        throw new ShutdownError('a rate-limit wait was cut short');
+      });
     }
   }
 }

@@ -44,12 +44,17 @@ export function logConnectionState(emitter: Emitter, name: string, log: WarnLog)
   });
 }
 
-/** Deletes every key under `prefix:` (tests and benchmarks clean up their own queues this way). */
+/**
+ * Deletes every key under `prefix:`, and the rate limiters' (Bottleneck names its keys `b_<id>_…`):
+ * tests and benchmarks clean up their own queues and buckets this way.
+ */
 export async function deleteKeysWithPrefix(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length) await redis.del(...keys);
-  } while (cursor !== '0');
+  for (const pattern of [`${prefix}:*`, `b_${prefix}:*`]) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) await redis.del(...keys);
+    } while (cursor !== '0');
+  }
 }

@@ -1,9 +1,11 @@
 import { Worker, type ConnectionOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { MarketplaceAdapter } from '../adapters/types.ts';
 import { accountId as makeAccountId } from '../db/accounts.ts';
 import type { Db } from '../db/connection.ts';
-import { toJobError } from '../src/errors.ts';
+import { ShutdownError, toJobError } from '../src/errors.ts';
+import { withLease } from './lease.ts';
 import { pollAccount, type OrderIntake } from './poll.ts';
 import type { QueueJobs } from './queues.ts';
 
@@ -14,34 +16,40 @@ export interface PollWorkerDeps {
   onAccountHealthy?: (accountId: string) => Promise<void>;
   log: Logger;
   connection: ConnectionOptions;
+  /** Holds the per-account poll leases (shared with every worker process on this Redis). */
+  locks: Redis;
   prefix: string;
 }
 
+/** A poll lease outlives a dead holder this long; a live one renews it every third of it. */
+const POLL_LEASE_MS = 60_000;
+
 /**
  * Runs poll jobs. Accounts poll concurrently (one platform failing never holds up the others),
- * but one account never runs two polls at once: they would race for the same cursor.
+ * but one account never runs two polls at once, in this process or in another worker on the same
+ * Redis: they would race for the same cursor and spend the rate limit twice.
  */
 export function createPollWorker(deps: PollWorkerDeps) {
   const byAccount = new Map(deps.adapters.map((a) => [makeAccountId(a.platform, a.accountId), a]));
-  const running = new Set<string>();
   return new Worker<QueueJobs['poll']>(
     'poll',
     async (job) => {
       const { accountId, stream } = job.data;
       const adapter = byAccount.get(accountId);
       if (!adapter) return { skipped: `account ${accountId} is not configured any more` };
-      const key = `${accountId}/${stream}`;
-      if (running.has(key)) return { skipped: 'a poll of this account is already running' };
-      running.add(key);
+      const lock = `${deps.prefix}:lease:poll:${accountId}/${stream}`;
       try {
-        return await pollAccount(
-          { db: deps.db, adapter, intake: deps.intake, onAccountHealthy: deps.onAccountHealthy, log: deps.log.child({ accountId, stream }) },
-          stream,
+        const poll = await withLease(deps.locks, lock, POLL_LEASE_MS, () =>
+          pollAccount({ db: deps.db, adapter, intake: deps.intake, onAccountHealthy: deps.onAccountHealthy, log: deps.log.child({ accountId, stream }) }, stream),
         );
+        return poll.held ? poll.value : { skipped: 'a poll of this account is already running' };
       } catch (err) {
+        // Cancelled at shutdown while waiting for a token or a retry: the next poll resumes from the cursor.
+        if (err instanceof ShutdownError) {
+          deps.log.info({ accountId, stream }, 'poll cancelled by the shutdown while it waited; the next poll resumes from the cursor');
+          return { cancelled: err.message };
+        }
         throw toJobError(err);
-      } finally {
-        running.delete(key);
       }
     },
     { connection: deps.connection, prefix: deps.prefix, concurrency: Math.max(2, deps.adapters.length * 2), autorun: false },

@@ -6,6 +6,9 @@ export class TokenBuckets {
   private buckets = new Map<string, { tokens: number; updated: number; rate: number; burst: number }>();
   private dayCounts = new Map<string, { day: string; count: number }>();
   private scale: number;
+  /** What each bucket let through (times, the last 10,000) and refused: tests check a client's pacing with it. */
+  readonly granted = new Map<string, number[]>();
+  readonly refused = new Map<string, number>();
   constructor(scale = 1) {
     this.scale = scale;
   }
@@ -27,8 +30,12 @@ export class TokenBuckets {
     b.updated = now;
     if (b.tokens >= 1) {
       b.tokens -= 1;
+      const times = this.granted.get(key) ?? [];
+      if (times.push(now) > 10_000) times.shift();
+      this.granted.set(key, times);
       return 0;
     }
+    this.refused.set(key, (this.refused.get(key) ?? 0) + 1);
     return Math.ceil(((1 - b.tokens) / b.rate) * 1000);
   }
 

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config/env.ts';
 import { keyFromFile, keysFromFile, parseDataKey, type DataKeys } from '../db/crypto.ts';
@@ -18,19 +18,24 @@ export function loadDataKeys(config: Config): DataKeys {
   return { current, previous };
 }
 
-/** The worker's pid file in the data directory: commands that must not run beside it check it. */
-export const workerPidFile = (dataDir: string) => join(dataDir, 'worker.pid');
+/**
+ * A worker's pid file in the data directory, one per process (two workers may share a data
+ * directory for failover): commands that must not run beside a worker check them.
+ */
+export const workerPidFile = (dataDir: string, pid = process.pid) => join(dataDir, `worker-${pid}.pid`);
 
-/** The pid of a worker running on this data directory, if any (a stale file is ignored). */
+/** The pid of a worker running on this data directory, if any (stale files are ignored). */
 export function runningWorkerPid(dataDir: string): number | undefined {
-  const file = workerPidFile(dataDir);
-  if (!existsSync(file)) return undefined;
-  const pid = Number(readFileSync(file, 'utf8').trim());
-  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return undefined;
-  try {
-    process.kill(pid, 0);
-    return pid;
-  } catch {
-    return undefined;
+  if (!existsSync(dataDir)) return undefined;
+  for (const name of readdirSync(dataDir)) {
+    const pid = Number(/^worker-(\d+)\.pid$/.exec(name)?.[1]);
+    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) continue;
+    try {
+      process.kill(pid, 0);
+      return pid;
+    } catch {
+      // a worker that died without removing its file
+    }
   }
+  return undefined;
 }

@@ -82,8 +82,9 @@ export class ManualActionRequired extends Error {
   }
 }
 
+/** A shutdown's cancelled wait is retryable too: nothing was sent, the next run does it. */
 export const isRetryable = (err: unknown): boolean =>
-  err instanceof TransientError || err instanceof RateLimitedError;
+  err instanceof TransientError || err instanceof RateLimitedError || err instanceof ShutdownError;
 
 /** Maps our taxonomy onto BullMQ: non-retryable classes become UnrecoverableError (no more attempts). */
 export function toJobError(err: unknown): Error {
@@ -104,3 +105,11 @@ export function toJobError(err: unknown): Error {
 }
 
 export const errorMessage = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
+/** The worker is shutting down: a call that was still waiting (limiter, retry delay) was not sent. */
+export class ShutdownError extends Error {
+  override name = 'ShutdownError';
+  constructor(what: string) {
+    super(`the worker is shutting down: ${what}; the next run starts from the last saved point`);
+  }
+}

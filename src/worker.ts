@@ -1,6 +1,7 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
-import type { Redis } from 'ioredis';
+import Bottleneck from 'bottleneck';
+import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { createAdapters } from '../adapters/registry.ts';
 import type { MarketplaceAdapter } from '../adapters/types.ts';
@@ -12,7 +13,8 @@ import type { OrderIntake } from '../jobs/poll.ts';
 import { closeQueues, createQueues, type Queues } from '../jobs/queues.ts';
 import { scheduleAccountPolls } from '../jobs/schedulers.ts';
 import { startSandbox, type Sandbox } from '../sandbox/server.ts';
-import { setRateScale } from '../adapters/limiter.ts';
+import { setRateScale, type LimiterScope } from '../adapters/limiter.ts';
+import { ShutdownError } from './errors.ts';
 import { startEmbeddedRedis, type EmbeddedRedis } from './embedded-redis.ts';
 import { createHttpServer } from './http-server.ts';
 import { registerSecret } from './logger.ts';
@@ -29,7 +31,7 @@ export interface WorkerOptions {
   /** Redis key prefix for every queue; overrides REDIS_PREFIX (tests). */
   prefix?: string;
   /** Tests inject adapters (the in-memory fake); otherwise built from config. */
-  adapters?: (ctx: { db: Db; sandboxUrl?: string }) => MarketplaceAdapter[];
+  adapters?: (ctx: { db: Db; sandboxUrl?: string; limiterScope: LimiterScope }) => MarketplaceAdapter[];
   /** Feature modules plug in here (production intake, fulfillment worker, API routes). */
   features?: WorkerFeature[];
 }
@@ -72,6 +74,9 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   for (const secret of configSecrets(config)) registerSecret(secret);
 
   const cleanups: (() => Promise<void> | void)[] = [];
+  // Aborted first thing at stop: calls waiting for a rate-limit token or a retry delay end at once
+  // (nothing was sent; the next run resumes from the cursor) instead of holding the shutdown.
+  const shutdown = new AbortController();
   // Bounded: every step runs, in reverse order of start, each within what is left of the budget (at
   // least a second), so a stuck one (a job that will not finish, a limiter holding a request) never
   // keeps the embedded Redis from being stopped or the database from being closed.
@@ -138,9 +143,16 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     for (const q of Object.values(queues)) logConnectionState(q, `queue ${q.name}`, log);
     cleanups.push(() => closeQueues(queues));
 
+    // Rate limits live in Redis, shared by every worker process on it and kept across restarts.
+    const limitsRedis = createRedis(redisTarget, { connectionName: 'osw-limits' });
+    logConnectionState(limitsRedis, 'limits', log);
+    const limitsConnection = new Bottleneck.IORedisConnection({ client: limitsRedis, Redis });
+    cleanups.push(() => limitsConnection.disconnect(false));
+    const limiterScope: LimiterScope = { signal: shutdown.signal, shared: { connection: limitsConnection, prefix: `${prefix}:limits` } };
+
     const adapters = options.adapters
-      ? options.adapters({ db, sandboxUrl })
-      : createAdapters(config, { db, log, sandboxUrl, rateLimitPerMinute: config.rateLimitPerMinute, cacheTtlSeconds: config.cacheTtlSeconds });
+      ? options.adapters({ db, sandboxUrl, limiterScope })
+      : createAdapters(config, { db, log, sandboxUrl, rateLimitPerMinute: config.rateLimitPerMinute, cacheTtlSeconds: config.cacheTtlSeconds, limiterScope });
     cleanups.push(async () => {
       for (const a of adapters) await a.close?.();
     });
@@ -160,7 +172,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     const onAccountHealthy = async (accountId: string) => {
       for (const f of features) await f.accountHealthy?.(services, accountId);
     };
-    const pollWorker = createPollWorker({ db, adapters, intake, onAccountHealthy, log: log.child({ component: 'poll' }), connection: workerConnection, prefix });
+    const pollWorker = createPollWorker({ db, adapters, intake, onAccountHealthy, log: log.child({ component: 'poll' }), connection: workerConnection, locks: redis, prefix });
     const workers: Worker[] = [pollWorker, ...features.flatMap((f) => f.workers?.(services) ?? [])];
     for (const w of workers) logConnectionState(w, `worker ${w.name}`, log);
     pollWorker.on('failed', (job, err) => log.warn({ job: job?.name, err }, 'poll failed'));
@@ -205,6 +217,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       stop: (reason = 'stop requested') => {
         stopping ??= (async () => {
           log.info({ reason }, 'shutting down');
+          shutdown.abort(new ShutdownError(reason));
           const unfinished = await cleanup();
           if (unfinished === 0) {
             log.info('shut down cleanly');
@@ -217,6 +230,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       },
     };
   } catch (err) {
+    shutdown.abort(new ShutdownError('the start failed'));
     await cleanup().catch(() => 0);
     throw err;
   }

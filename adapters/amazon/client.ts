@@ -6,7 +6,7 @@ import { withWriteRetry, type Db } from '../../db/connection.ts';
 import { AuthError, PermanentRemoteError, TransientError } from '../../src/errors.ts';
 import { registerSecret } from '../../src/logger.ts';
 import { classifyHttpFailure } from '../http-errors.ts';
-import { OperationLimiters } from '../limiter.ts';
+import { OperationLimiters, type LimiterScope } from '../limiter.ts';
 import { DEFAULT_REQUEST_TIMEOUT_MS, sendOnce, withRetry, type RetryOptions } from '../retry.ts';
 import { amazonLimits, type AmazonOperation } from './limits.ts';
 import { SandboxAgent } from '../sandbox-agent.ts';
@@ -47,6 +47,8 @@ export interface AmazonClientOptions {
   sandboxUrl?: string;
   rateLimitPerMinute?: number;
   retry?: RetryOptions;
+  /** Shared (Redis) buckets and the shutdown signal; see OperationLimiters. */
+  limiterScope?: LimiterScope;
 }
 
 export interface AmazonRequest {
@@ -92,8 +94,9 @@ export class AmazonClient {
   private refreshing?: Promise<void>;
 
   constructor(opts: AmazonClientOptions) {
-    this.opts = opts;
-    this.limiters = new OperationLimiters(this.limits, opts.rateLimitPerMinute);
+    // Retry delays end at shutdown, as limiter waits do.
+    this.opts = { ...opts, retry: { ...opts.retry, signal: opts.limiterScope?.signal } };
+    this.limiters = new OperationLimiters(this.limits, opts.rateLimitPerMinute, opts.limiterScope, opts.accountId);
     this.agent = opts.sandboxUrl ? new SandboxAgent(opts.sandboxUrl) : undefined;
     const stored = getTokens(opts.db, opts.accountId);
     const storedExpiry = stored?.accessTokenExpiresAt ? Date.parse(stored.accessTokenExpiresAt) : 0;

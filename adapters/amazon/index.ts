@@ -6,6 +6,7 @@ import type { Db } from '../../db/connection.ts';
 import { getOrderByExternalId } from '../../db/orders.ts';
 import { orderItems } from '../../db/schema.ts';
 import type { AdapterFactory } from '../registry.ts';
+import type { LimiterScope } from '../limiter.ts';
 import type { RetryOptions } from '../retry.ts';
 import type { MarketplaceAdapter } from '../types.ts';
 import { mapAmazonCarrier } from './carriers.ts';
@@ -46,6 +47,7 @@ export interface AmazonAdapterOptions {
   sandboxUrl?: string;
   rateLimitPerMinute?: number;
   retry?: RetryOptions;
+  limiterScope?: LimiterScope;
   /** Orders per searchOrders page (1..100). */
   pageSize?: number;
   /** How far back the first sync reads (default 30 days). */
@@ -67,6 +69,7 @@ export function createAmazonAdapter(o: AmazonAdapterOptions): MarketplaceAdapter
     region: o.credentials.region,
     sandboxUrl: o.sandboxUrl,
     rateLimitPerMinute: o.rateLimitPerMinute,
+    limiterScope: o.limiterScope,
     retry: o.retry,
   });
   const settings = {
@@ -116,7 +119,7 @@ export const amazonFactory: AdapterFactory = {
   mapCarrier: mapAmazonCarrier,
   fromConfig: (config, ctx) =>
     config.platforms.amazon &&
-    createAmazonAdapter({ db: ctx.db, log: ctx.log, credentials: config.platforms.amazon, rateLimitPerMinute: ctx.rateLimitPerMinute }),
+    createAmazonAdapter({ db: ctx.db, log: ctx.log, credentials: config.platforms.amazon, rateLimitPerMinute: ctx.rateLimitPerMinute, limiterScope: ctx.limiterScope }),
   forSandbox: (ctx) =>
     createAmazonAdapter({
       db: ctx.db,
@@ -124,5 +127,6 @@ export const amazonFactory: AdapterFactory = {
       credentials: AMAZON_SANDBOX_CREDENTIALS,
       sandboxUrl: ctx.sandboxUrl,
       rateLimitPerMinute: ctx.rateLimitPerMinute,
+      limiterScope: ctx.limiterScope,
     }),
 };

@@ -6,7 +6,7 @@ import { withWriteRetry, type Db } from '../../db/connection.ts';
 import { AuthError } from '../../src/errors.ts';
 import { registerSecret } from '../../src/logger.ts';
 import { classifyHttpFailure } from '../http-errors.ts';
-import { OperationLimiters } from '../limiter.ts';
+import { OperationLimiters, type LimiterScope } from '../limiter.ts';
 import { DEFAULT_REQUEST_TIMEOUT_MS, sendOnce, withRetry, type RetryOptions } from '../retry.ts';
 import { SandboxAgent } from '../sandbox-agent.ts';
 import { ebayLimits } from './limits.ts';
@@ -31,6 +31,8 @@ export interface EbayClientOptions {
   sandboxUrl?: string;
   rateLimitPerMinute?: number;
   retry?: RetryOptions;
+  /** Shared (Redis) buckets and the shutdown signal; see OperationLimiters. */
+  limiterScope?: LimiterScope;
 }
 
 /** What ebay-api throws: its EBayApiError family carries the HTTP answer in `meta.res`. */
@@ -57,8 +59,9 @@ export class EbayClient {
   private refreshing?: Promise<void>;
 
   constructor(opts: EbayClientOptions) {
-    this.opts = opts;
-    this.limiters = new OperationLimiters(ebayLimits, opts.rateLimitPerMinute);
+    // Retry delays end at shutdown, as limiter waits do.
+    this.opts = { ...opts, retry: { ...opts.retry, signal: opts.limiterScope?.signal } };
+    this.limiters = new OperationLimiters(ebayLimits, opts.rateLimitPerMinute, opts.limiterScope, opts.accountId);
     this.agent = opts.sandboxUrl ? new SandboxAgent(opts.sandboxUrl) : undefined;
     this.api = new eBayApi({
       appId: opts.appId,

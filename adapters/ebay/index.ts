@@ -3,6 +3,7 @@ import type { EbayCredentials } from '../../config/env.ts';
 import { accountId, ensureAccount } from '../../db/accounts.ts';
 import type { Db } from '../../db/connection.ts';
 import type { AdapterFactory } from '../registry.ts';
+import type { LimiterScope } from '../limiter.ts';
 import type { RetryOptions } from '../retry.ts';
 import type { MarketplaceAdapter } from '../types.ts';
 import { mapEbayCarrier } from './carriers.ts';
@@ -20,6 +21,7 @@ export interface EbayAdapterOptions {
   sandboxUrl?: string;
   rateLimitPerMinute?: number;
   retry?: RetryOptions;
+  limiterScope?: LimiterScope;
   /** Orders per getOrders page (1..200). */
   pageSize?: number;
   /** How far back the first sync reads (default 30 days). */
@@ -42,6 +44,7 @@ export function createEbayAdapter(o: EbayAdapterOptions): MarketplaceAdapter<Eba
     environment: o.credentials.environment,
     sandboxUrl: o.sandboxUrl,
     rateLimitPerMinute: o.rateLimitPerMinute,
+    limiterScope: o.limiterScope,
     retry: o.retry,
   });
   const settings = { pageSize: o.pageSize ?? EBAY_MAX_PAGE_SIZE, initialLookbackMs: o.initialLookbackMs ?? 30 * 86_400_000, now: o.now };
@@ -74,7 +77,7 @@ export const ebayFactory: AdapterFactory = {
   platform: 'ebay',
   mapCarrier: mapEbayCarrier,
   fromConfig: (config, ctx) =>
-    config.platforms.ebay && createEbayAdapter({ db: ctx.db, log: ctx.log, credentials: config.platforms.ebay, rateLimitPerMinute: ctx.rateLimitPerMinute }),
+    config.platforms.ebay && createEbayAdapter({ db: ctx.db, log: ctx.log, credentials: config.platforms.ebay, rateLimitPerMinute: ctx.rateLimitPerMinute, limiterScope: ctx.limiterScope }),
   forSandbox: (ctx) =>
     createEbayAdapter({
       db: ctx.db,
@@ -82,5 +85,6 @@ export const ebayFactory: AdapterFactory = {
       credentials: EBAY_SANDBOX_CREDENTIALS,
       sandboxUrl: ctx.sandboxUrl,
       rateLimitPerMinute: ctx.rateLimitPerMinute,
+      limiterScope: ctx.limiterScope,
     }),
 };

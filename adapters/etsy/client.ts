@@ -5,7 +5,7 @@ import { withWriteRetry, type Db } from '../../db/connection.ts';
 import { AuthError, ConfigurationError } from '../../src/errors.ts';
 import { registerSecret } from '../../src/logger.ts';
 import { classifyHttpFailure } from '../http-errors.ts';
-import { OperationLimiters } from '../limiter.ts';
+import { OperationLimiters, type LimiterScope } from '../limiter.ts';
 import { DEFAULT_REQUEST_TIMEOUT_MS, sendOnce, withRetry, type RetryOptions } from '../retry.ts';
 import { etsyLimits } from './limits.ts';
 
@@ -24,6 +24,8 @@ export interface EtsyClientOptions {
   baseUrl?: string;
   rateLimitPerMinute?: number;
   retry?: RetryOptions;
+  /** Shared (Redis) buckets and the shutdown signal; see OperationLimiters. */
+  limiterScope?: LimiterScope;
 }
 
 interface TokenResponse {
@@ -61,9 +63,10 @@ export class EtsyClient {
   private refreshing?: Promise<void>;
 
   constructor(opts: EtsyClientOptions) {
-    this.opts = opts;
+    // Retry delays end at shutdown, as limiter waits do.
+    this.opts = { ...opts, retry: { ...opts.retry, signal: opts.limiterScope?.signal } };
     this.http = axios.create({ baseURL: opts.baseUrl ?? ETSY_API_URL, timeout: opts.retry?.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS });
-    this.limiters = new OperationLimiters(etsyLimits, opts.rateLimitPerMinute);
+    this.limiters = new OperationLimiters(etsyLimits, opts.rateLimitPerMinute, opts.limiterScope, opts.accountId);
     // Tokens the worker refreshed itself are newer than the ones in the config.
     const stored = getTokens(opts.db, opts.accountId);
     this.accessToken = stored?.accessToken ?? opts.accessToken;

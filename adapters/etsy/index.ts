@@ -3,6 +3,7 @@ import { accountId, ensureAccount } from '../../db/accounts.ts';
 import type { Db } from '../../db/connection.ts';
 import type { EtsyCredentials } from '../../config/env.ts';
 import type { AdapterFactory } from '../registry.ts';
+import type { LimiterScope } from '../limiter.ts';
 import type { RetryOptions } from '../retry.ts';
 import type { MarketplaceAdapter, ShipmentPush } from '../types.ts';
 import { mapEtsyCarrier } from './carriers.ts';
@@ -20,6 +21,7 @@ export interface EtsyAdapterOptions {
   baseUrl?: string;
   rateLimitPerMinute?: number;
   retry?: RetryOptions;
+  limiterScope?: LimiterScope;
   /** Receipts per request (Etsy allows up to 100). */
   pageSize?: number;
 }
@@ -37,6 +39,7 @@ export function createEtsyAdapter(o: EtsyAdapterOptions): MarketplaceAdapter<Ets
     refreshToken: o.credentials.refreshToken,
     baseUrl: o.baseUrl,
     rateLimitPerMinute: o.rateLimitPerMinute,
+    limiterScope: o.limiterScope,
     retry: o.retry,
   });
   return {
@@ -67,7 +70,7 @@ export const etsyFactory: AdapterFactory = {
   mapCarrier: mapEtsyCarrier,
   fromConfig: (config, ctx) =>
     config.platforms.etsy &&
-    createEtsyAdapter({ db: ctx.db, log: ctx.log, credentials: config.platforms.etsy, rateLimitPerMinute: ctx.rateLimitPerMinute }),
+    createEtsyAdapter({ db: ctx.db, log: ctx.log, credentials: config.platforms.etsy, rateLimitPerMinute: ctx.rateLimitPerMinute, limiterScope: ctx.limiterScope }),
   forSandbox: (ctx) =>
     createEtsyAdapter({
       db: ctx.db,
@@ -75,5 +78,6 @@ export const etsyFactory: AdapterFactory = {
       credentials: ETSY_SANDBOX_CREDENTIALS,
       baseUrl: ctx.sandboxUrl,
       rateLimitPerMinute: ctx.rateLimitPerMinute,
+      limiterScope: ctx.limiterScope,
     }),
 };
