@@ -124,9 +124,12 @@ export class OperationLimiters {
   }
 
   /** Runs `fn` when the operation's bucket allows; at shutdown, a call still waiting is never sent. */
-  async schedule<T>(op: string, fn: () => Promise<T>): Promise<T> {
+  schedule<T>(op: string, fn: () => Promise<T>): Promise<T> {
+    return this.run(this.get(op), op, fn); // an unknown operation throws at once: a programming error
+  }
+
+  private async run<T>(limiter: Bottleneck, op: string, fn: () => Promise<T>): Promise<T> {
     const { signal, shared } = this.scope;
-    const limiter = this.get(op);
     if (signal?.aborted) throw new ShutdownError(`${op} not sent`);
     const run = () => {
       if (signal?.aborted) throw new ShutdownError(`${op} not sent`);
