@@ -92,6 +92,8 @@ export interface OrderPage<Raw = unknown> {
   orders: Raw[];
   /** Opaque for the pipeline; stored as-is and handed back on the next poll. */
   nextCursor: string;
+  /** More of the same API page follows (Amazon hands a page on order by order as each is read). */
+  continues?: boolean;
 }
 
 export interface ShipmentLine {

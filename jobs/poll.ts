@@ -110,7 +110,7 @@ export async function pollAccount(deps: PollDeps, stream = 'orders'): Promise<Po
       // Another process holding the write lock (an import, a backup) delays the page; it never fails it.
       const changes = await withWriteRetry(() => timed(commitPage));
 
-      summary.pages += 1;
+      if (!page.continues) summary.pages += 1;
       summary.fetched += page.orders.length;
       summary.quarantined += rejected.length;
       for (const { err, raw } of rejected) {

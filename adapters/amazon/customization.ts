@@ -62,6 +62,11 @@ export function parseCustomizationArchive(zip: Uint8Array): AmazonCustomization 
   return { texts, options: Object.keys(options).length ? options : undefined };
 }
 
+const customizedLines = (order: AmazonOrder) => (order.orderItems ?? []).filter((i) => i?.product?.customization?.customizedUrl);
+
+/** True when the order has Amazon Custom lines, whose files must be downloaded. */
+export const hasCustomizedLines = (order: AmazonOrder) => customizedLines(order).length > 0;
+
 /**
  * Downloads and reads the customization file of every Amazon Custom line of an order. A download
  * that fails (network, 5xx, an expired link) leaves the line `pending`: the order is stored at once
@@ -73,7 +78,7 @@ export async function readCustomizations(
   order: AmazonOrder,
   alreadyRead?: (orderId: string, orderItemId: string) => AmazonCustomization | undefined,
 ): Promise<Record<string, AmazonCustomization> | undefined> {
-  const custom = (order.orderItems ?? []).filter((i) => i?.product?.customization?.customizedUrl);
+  const custom = customizedLines(order);
   if (custom.length === 0) return undefined;
   const out: Record<string, AmazonCustomization> = {};
   await Promise.all(

@@ -1,7 +1,7 @@
 import { PermanentRemoteError } from '../../src/errors.ts';
 import type { OrderPage } from '../types.ts';
 import type { AmazonClient } from './client.ts';
-import { readCustomizations } from './customization.ts';
+import { hasCustomizedLines, readCustomizations } from './customization.ts';
 import type { AmazonCustomization, AmazonOrder, AmazonRawOrder, GetOrderResponse, SearchOrdersResponse } from './wire.ts';
 
 export const ORDERS_VERSION = '2026-01-01';
@@ -28,6 +28,38 @@ export interface FetchSettings {
   /** What a line's customization file said when it was read before (never downloaded twice). */
   alreadyRead?: (orderId: string, orderItemId: string) => AmazonCustomization | undefined;
   now?: () => number;
+}
+
+/**
+ * One searchOrders page handed on order by order, as soon as each is read: orders with nothing to
+ * download at once, together; each order with Amazon Custom files when its files are in (or have
+ * failed, leaving the line pending). A kill mid-page keeps every order committed so far, and those
+ * files are never downloaded again. Only the page's last part carries the page's cursor.
+ */
+async function* ordersAsRead(
+  client: AmazonClient,
+  s: FetchSettings,
+  orders: AmazonOrder[],
+  unchangedCursor: string,
+  pageCursor: string,
+): AsyncIterable<OrderPage<AmazonRawOrder>> {
+  const ready: AmazonRawOrder[] = [];
+  const downloading: Promise<{ raw: AmazonRawOrder } | { err: unknown }>[] = [];
+  for (const order of orders) {
+    const custom = order && !s.alreadyStored?.(order.orderId, order.lastUpdatedTime) && hasCustomizedLines(order);
+    if (!custom) ready.push({ order });
+    // Settled at once, so one that fails while an earlier one is awaited is not an unhandled rejection.
+    else downloading.push(readCustomizations(client, order, s.alreadyRead).then((customizations) => ({ raw: { order, customizations } }), (err: unknown) => ({ err })));
+  }
+  if (ready.length > 0 || downloading.length === 0) {
+    yield downloading.length ? { orders: ready, nextCursor: unchangedCursor, continues: true } : { orders: ready, nextCursor: pageCursor };
+  }
+  for (const [i, next] of downloading.entries()) {
+    const read = await next;
+    if ('err' in read) throw read.err;
+    const last = i === downloading.length - 1;
+    yield last ? { orders: [read.raw], nextCursor: pageCursor } : { orders: [read.raw], nextCursor: unchangedCursor, continues: true };
+  }
 }
 
 /**
@@ -66,12 +98,8 @@ export async function* fetchAmazonOrders(
     });
     const orders = Array.isArray(page?.orders) ? page.orders : [];
     paginationToken = page?.pagination?.nextToken || undefined;
-    const raws: AmazonRawOrder[] = await Promise.all(
-      orders.map(async (order) =>
-        !order || s.alreadyStored?.(order.orderId, order.lastUpdatedTime) ? { order } : { order, customizations: await readCustomizations(client, order, s.alreadyRead) },
-      ),
-    );
-    yield { orders: raws, nextCursor: paginationToken ? unchangedCursor : (page?.lastUpdatedBefore ?? query.lastUpdatedBefore) };
+    const pageCursor = paginationToken ? unchangedCursor : (page?.lastUpdatedBefore ?? query.lastUpdatedBefore);
+    yield* ordersAsRead(client, s, orders, unchangedCursor, pageCursor);
   } while (paginationToken);
 }
 

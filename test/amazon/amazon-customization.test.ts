@@ -1,6 +1,7 @@
 import { strToU8, zipSync } from 'fflate';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { fetchAmazonOrders } from '../../adapters/amazon/fetch-orders.ts';
 import { createAmazonAdapter } from '../../adapters/amazon/index.ts';
 import type { AmazonOrder, SearchOrdersResponse } from '../../adapters/amazon/wire.ts';
 import { CUSTOMIZATION_PENDING } from '../../adapters/types.ts';
@@ -218,5 +219,71 @@ describe('Amazon Custom: a failed download never hides the order', () => {
         await t.dispose();
       }
     });
+  });
+});
+
+describe('Amazon pages survive restarts: each order is handed on as soon as it is read', () => {
+  it('orders without files go at once; each custom order follows when its file is in; only the last part moves the cursor', async () => {
+    const plain: AmazonOrder = { ...customOrder(), orderId: '111-0000000-0000001', orderItems: [customOrder().orderItems[1]!] };
+    const custom = (id: string, url: string): AmazonOrder => {
+      const o = customOrder();
+      return { ...o, orderId: id, orderItems: [{ ...o.orderItems[0]!, product: { ...o.orderItems[0]!.product, customization: { customizedUrl: url } } }] };
+    };
+    const b = custom('111-0000000-0000002', 'https://files.example/b.zip');
+    const c = custom('111-0000000-0000003', 'https://files.example/c.zip');
+    const release: Record<string, () => void> = {};
+    const downloads: string[] = [];
+    const client = {
+      call: async () => ({ orders: [plain, b, c], lastUpdatedBefore: '2026-11-20T12:00:00Z' }),
+      download: (url: string) => {
+        downloads.push(url);
+        return new Promise<Buffer>((res) => (release[url] = () => res(Buffer.from(customizationZip()))));
+      },
+    } as unknown as Parameters<typeof fetchAmazonOrders>[0];
+    const pages = fetchAmazonOrders(client, { marketplaceIds: ['ATVPDKIKX0DER'], pageSize: 100, lateOrderWindowMs: 0, initialLookbackMs: 86_400_000, now: () => NOW }, '2026-11-19T00:00:00.000Z')[Symbol.asyncIterator]();
+
+    const first = await pages.next();
+    expect(first.value!.orders.map((r: { order: AmazonOrder }) => r.order.orderId)).toEqual([plain.orderId]);
+    expect(first.value!.nextCursor).toBe('2026-11-19T00:00:00.000Z'); // unchanged: the page is not through
+    expect(downloads).toHaveLength(2); // both files are on their way meanwhile
+
+    const second = pages.next();
+    release['https://files.example/b.zip']!();
+    const b1 = (await second).value!;
+    expect(b1.orders.map((r: { order: AmazonOrder }) => r.order.orderId)).toEqual([b.orderId]);
+    expect(b1.orders[0]!.customizations).toBeDefined();
+    expect(b1.nextCursor).toBe('2026-11-19T00:00:00.000Z');
+
+    const third = pages.next();
+    release['https://files.example/c.zip']!();
+    const c1 = (await third).value!;
+    expect(c1.orders.map((r: { order: AmazonOrder }) => r.order.orderId)).toEqual([c.orderId]);
+    expect(c1.nextCursor).toBe('2026-11-20T12:00:00Z'); // the page's end, with its last order
+    expect((await pages.next()).done).toBe(true);
+  });
+
+  it('a poll stopped while a file downloads has committed the orders read before it; the next poll downloads none of their files again', async () => {
+    const s = await setup('kill-mid-page');
+    try {
+      const second = { ...customOrder(), orderId: '114-9999999-0000002' };
+      mockToken();
+      nock(SP_API).get(SEARCH_PATH).query(true).times(2).reply(200, { orders: [customOrder(), second], lastUpdatedBefore: '2026-11-20T12:00:00Z' });
+      // The first order's file arrives; the second's never does (the process is killed meanwhile).
+      nock(CUSTOM_URL.origin).get(CUSTOM_URL.pathname).query(true).once().reply(200, Buffer.from(customizationZip()));
+      nock(CUSTOM_URL.origin).get(CUSTOM_URL.pathname).query(true).twice().delay(400).reply(503, 'SlowDown');
+      const killed = s.poll();
+      for (let i = 0; i < 100 && s.t.worker.db.select().from(orders).all().length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(s.t.worker.db.select().from(orders).all().map((o) => o.externalId)).toEqual([customOrder().orderId]);
+      // The slow download fails: the second order lands with its line pending (a killed process's never would).
+      await killed;
+      let downloads = 0;
+      nock(CUSTOM_URL.origin).get(CUSTOM_URL.pathname).query(true).times(5).reply(200, () => (downloads++, Buffer.from(customizationZip())));
+      await s.poll();
+      expect(downloads).toBe(0); // both orders are stored: the next poll downloads nothing (the re-read job fetches the pending file)
+      expect(s.t.worker.db.select().from(orders).all()).toHaveLength(2);
+    } finally {
+      nock.abortPendingRequests();
+      await s.dispose();
+    }
   });
 });
