@@ -1,9 +1,9 @@
-import { gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import type { Statement } from 'better-sqlite3';
-import { isNull } from 'drizzle-orm';
+import { asc, eq, isNull, sql } from 'drizzle-orm';
 import { keysOf, type Db } from './connection.ts';
-import { sealBytes } from './crypto.ts';
-import { quarantine } from './schema.ts';
+import { openBytes, sealBytes } from './crypto.ts';
+import { accounts, quarantine } from './schema.ts';
 
 export function quarantineOrder(
   db: Db,
@@ -33,17 +33,58 @@ export function resolveQuarantine(db: Db, accountId: string, externalId: string)
   st.run(new Date().toISOString(), accountId, externalId);
 }
 
+const entryColumns = {
+  id: quarantine.id,
+  accountId: quarantine.accountId,
+  platform: accounts.platform,
+  externalAccountId: accounts.externalAccountId,
+  externalId: quarantine.externalId,
+  field: quarantine.field,
+  reason: quarantine.reason,
+  createdAt: quarantine.createdAt,
+  updatedAt: quarantine.updatedAt,
+  resolvedAt: quarantine.resolvedAt,
+};
+
+/** Quarantined orders, oldest first: unresolved ones, or all of them. */
 export function listQuarantine(db: Db, opts: { includeResolved?: boolean } = {}) {
-  const q = db
-    .select({
-      id: quarantine.id,
-      accountId: quarantine.accountId,
-      externalId: quarantine.externalId,
-      field: quarantine.field,
-      reason: quarantine.reason,
-      createdAt: quarantine.createdAt,
-      resolvedAt: quarantine.resolvedAt,
-    })
-    .from(quarantine);
-  return opts.includeResolved ? q.all() : q.where(isNull(quarantine.resolvedAt)).all();
+  const q = db.select(entryColumns).from(quarantine).innerJoin(accounts, eq(accounts.id, quarantine.accountId)).$dynamic();
+  return (opts.includeResolved ? q : q.where(isNull(quarantine.resolvedAt))).orderBy(asc(quarantine.id)).all();
+}
+export type QuarantineEntry = ReturnType<typeof listQuarantine>[number];
+
+/** One quarantined order with its raw payload, opened and decompressed. */
+export function getQuarantined(db: Db, id: number): (QuarantineEntry & { payload: unknown }) | undefined {
+  const row = db
+    .select({ ...entryColumns, sealed: quarantine.payload })
+    .from(quarantine)
+    .innerJoin(accounts, eq(accounts.id, quarantine.accountId))
+    .where(eq(quarantine.id, id))
+    .get();
+  if (!row) return undefined;
+  const { sealed, ...entry } = row;
+  return { ...entry, payload: JSON.parse(gunzipSync(openBytes(keysOf(db), sealed, 'quarantine.payload')).toString('utf8')) };
+}
+
+/** A retry that still failed: the entry stays, with today's reason. */
+export function requarantine(db: Db, id: number, why: { field?: string; reason: string }): void {
+  db.update(quarantine)
+    .set({ field: why.field ?? null, reason: why.reason, updatedAt: sql`(strftime('%Y-%m-%dT%H:%M:%fZ','now'))` })
+    .where(eq(quarantine.id, id))
+    .run();
+}
+
+/** A retry that passed (or found the order stored since): this entry is resolved. */
+export function resolveQuarantineEntry(db: Db, id: number): void {
+  db.update(quarantine)
+    .set({ resolvedAt: new Date().toISOString(), updatedAt: sql`(strftime('%Y-%m-%dT%H:%M:%fZ','now'))` })
+    .where(eq(quarantine.id, id))
+    .run();
+}
+
+/** Entries of an order quarantined no later than entry `id` (older copies of it) are resolved. */
+export function resolveOlderCopies(db: Db, accountId: string, externalId: string, id: number): void {
+  db.$client
+    .prepare('UPDATE quarantine SET resolved_at = ?, updated_at = ? WHERE account_id = ? AND external_id = ? AND id <= ? AND resolved_at IS NULL')
+    .run(new Date().toISOString(), new Date().toISOString(), accountId, externalId, id);
 }
