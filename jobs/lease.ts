@@ -4,6 +4,9 @@ import type { Redis } from 'ioredis';
 const RENEW = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
 const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
 
+/** The lease one account's stream is polled under: the worker's poll jobs, `ordersync sync` and `backfill` share it. */
+export const pollLeaseKey = (prefix: string, accountId: string, stream: string) => `${prefix}:lease:poll:${accountId}/${stream}`;
+
 /**
  * Runs `fn` while holding a Redis lease on `key`, shared by every worker process on this Redis; returns
  * `{ held: false }` at once when another holder has it. The lease is renewed while `fn` runs and

@@ -30,6 +30,15 @@ export const multiLine = (max: number) =>
 /** A database id in a path or argument: digits only. */
 export const idParam = z.string().regex(/^[1-9]\d{0,11}$/, 'must be a positive whole number').transform(Number);
 
+/** A date or time in the past, as an operator types it: `2026-10-01` (UTC midnight) or a full ISO time. */
+export const pastDate = z
+  .string({ error: 'must be a date' })
+  .trim()
+  .regex(/^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/, 'must be a date like 2026-10-01 or an ISO time like 2026-10-01T08:00:00Z')
+  .transform((s) => new Date(s.length === 10 ? `${s}T00:00:00Z` : s))
+  .refine((d) => !Number.isNaN(d.getTime()), 'is not a real date')
+  .refine((d) => d.getTime() <= Date.now(), 'must not be in the future');
+
 /** Parses input with a schema; the first problem becomes a ValidationError naming the field. */
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown, what = 'input'): z.output<S> {
   const result = schema.safeParse(input);

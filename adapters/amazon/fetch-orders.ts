@@ -73,9 +73,10 @@ export async function* fetchAmazonOrders(
   s: FetchSettings,
   cursor: string | null,
   stream = 'orders',
+  until?: string,
 ): AsyncIterable<OrderPage<AmazonRawOrder>> {
   const now = s.now?.() ?? Date.now();
-  const before = now - SETTLE_MS;
+  const before = Math.min(now - SETTLE_MS, until ? Date.parse(until) : Infinity);
   const from =
     stream === LATE_ORDERS_STREAM ? now - s.lateOrderWindowMs : cursor && !Number.isNaN(Date.parse(cursor)) ? Date.parse(cursor) - OVERLAP_MS : now - s.initialLookbackMs;
   const after = new Date(Math.min(from, before)).toISOString();

@@ -21,10 +21,11 @@ export interface EbayFetchSettings {
  * the offsets past an unread order. The new cursor is the time this poll started, stored only
  * with the last page, so a poll cut short starts over from the old one.
  */
-export async function* fetchEbayOrders(client: EbayClient, settings: EbayFetchSettings, cursor: string | null): AsyncIterable<OrderPage<EbayOrder>> {
-  const startedAt = new Date((settings.now ?? Date.now)()).toISOString();
+export async function* fetchEbayOrders(client: EbayClient, settings: EbayFetchSettings, cursor: string | null, until?: string): AsyncIterable<OrderPage<EbayOrder>> {
+  const startedAt = until ?? new Date((settings.now ?? Date.now)()).toISOString();
   const from = cursor ? Date.parse(cursor) - OVERLAP_MS : Date.parse(startedAt) - settings.initialLookbackMs;
-  const filter = `lastmodifieddate:[${new Date(from).toISOString()}..]`;
+  // A backfill window is closed (`until`); the regular poll's range stays open, as said above.
+  const filter = `lastmodifieddate:[${new Date(from).toISOString()}..${until ? new Date(until).toISOString() : ''}]`;
   const limit = Math.min(settings.pageSize, EBAY_MAX_PAGE_SIZE);
   for (let offset = 0; ; offset += limit) {
     const page = await client.call<EbayOrderPage>('getOrders', (api) => api.sell.fulfillment.getOrders({ filter, limit, offset }));

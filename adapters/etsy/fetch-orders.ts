@@ -17,7 +17,9 @@ export async function* fetchEtsyReceipts(
   shopId: string,
   cursor: string | null,
   pageSize = MAX_PAGE_SIZE,
+  until?: string,
 ): AsyncIterable<OrderPage<EtsyReceipt>> {
+  const max = until ? { max_last_modified: Math.floor(Date.parse(until) / 1000) } : {};
   let since = cursor ? Math.floor(Date.parse(cursor) / 1000) - OVERLAP_SECONDS : 0;
   let seenAtSince = new Set<number>();
   for (;;) {
@@ -26,6 +28,7 @@ export async function* fetchEtsyReceipts(
       url: `/v3/application/shops/${shopId}/receipts`,
       params: {
         min_last_modified: since,
+        ...max,
         limit: pageSize,
         offset: seenAtSince.size,
         sort_on: 'updated',

@@ -19,7 +19,7 @@ export interface FakeRawOrder {
 export class FakeAdapter implements MarketplaceAdapter<FakeRawOrder> {
   readonly platform = 'etsy' as const;
   readonly accountId: string;
-  readonly limits = { getOrders: { ratePerSecond: 100, burst: 100 } };
+  limits: MarketplaceAdapter['limits'] = { getOrders: { ratePerSecond: 100, burst: 100 } };
   orders: FakeRawOrder[] = [];
   pageSize = 2;
   fetchCalls = 0;
@@ -30,10 +30,11 @@ export class FakeAdapter implements MarketplaceAdapter<FakeRawOrder> {
     this.accountId = accountId;
   }
 
-  async *fetchOrdersSince(cursor: string | null): AsyncIterable<OrderPage<FakeRawOrder>> {
+  async *fetchOrdersSince(cursor: string | null, _stream?: string, until?: string): AsyncIterable<OrderPage<FakeRawOrder>> {
     this.fetchCalls += 1;
     const since = cursor ? Date.parse(cursor) : -Infinity;
-    const changed = this.orders.filter((o) => Date.parse(o.modified) > since).sort((a, b) => a.modified.localeCompare(b.modified));
+    const end = until ? Date.parse(until) : Infinity;
+    const changed = this.orders.filter((o) => Date.parse(o.modified) > since && Date.parse(o.modified) <= end).sort((a, b) => a.modified.localeCompare(b.modified));
     for (let i = 0; i < changed.length; i += this.pageSize) {
       await this.beforePage?.(i / this.pageSize);
       const page = changed.slice(i, i + this.pageSize);
