@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import Bottleneck from 'bottleneck';
 import { ShutdownError } from '../src/errors.ts';
+import type { Metrics } from '../src/metrics.ts';
 import type { RateLimit } from './types.ts';
 
 /**
@@ -8,10 +9,12 @@ import type { RateLimit } from './types.ts';
  * `shared`: in Redis (Bottleneck clustering), so every worker process on the same Redis draws from
  * one bucket per operation and a restart keeps what was spent. Without it, buckets live in memory.
  * `signal`: aborted at shutdown; calls still waiting for a token are dropped (never sent).
+ * `metrics`: where the limiters report their queues, waits and every call's outcome (the worker's).
  */
 export interface LimiterScope {
   signal?: AbortSignal;
   shared?: { connection: Bottleneck.IORedisConnection; prefix: string };
+  metrics?: Metrics;
 }
 
 /** A Redis limiter's keys outlive a quiet spell this long; by then every bucket would be full again. */
@@ -45,6 +48,8 @@ export class OperationLimiters {
   private readonly ceilingPerSecond: number;
 
   private readonly scope: LimiterScope;
+  /** The metrics' platform label: the account name's platform part (`amazon` of `amazon:SELLER`). */
+  private readonly platform: string;
   /** Every limiter made, the chained day limiters included (all are stopped). */
   private readonly all: Bottleneck[] = [];
 
@@ -52,6 +57,7 @@ export class OperationLimiters {
   constructor(limits: Record<string, RateLimit>, ceilingPerMinute?: number, scope: LimiterScope = {}, name = 'default') {
     this.limits = limits;
     this.scope = scope;
+    this.platform = name.split(':')[0]!;
     this.ceilingPerSecond = ceilingPerMinute ? ceilingPerMinute / 60 : Infinity;
     // Operations sharing a daily quota (eBay, Etsy) share one chained day limiter.
     const daily = new Map<number, Bottleneck>();
@@ -131,9 +137,10 @@ export class OperationLimiters {
   private async run<T>(limiter: Bottleneck, op: string, fn: () => Promise<T>): Promise<T> {
     const { signal, shared } = this.scope;
     if (signal?.aborted) throw new ShutdownError(`${op} not sent`);
+    const call = this.scope.metrics?.limitedCall(this.platform, op);
     const run = () => {
       if (signal?.aborted) throw new ShutdownError(`${op} not sent`);
-      return fn();
+      return call ? call.send(fn) : fn();
     };
     try {
       return await (shared ? limiter.schedule({ expiration: SHARED_JOB_EXPIRATION_MS }, run) : limiter.schedule(run));
@@ -141,7 +148,14 @@ export class OperationLimiters {
       // A call dropped from the queue by stop() at shutdown.
       if (signal?.aborted && err instanceof Bottleneck.BottleneckError) throw new ShutdownError(`${op} not sent`);
       throw err;
+    } finally {
+      call?.leave();
     }
+  }
+
+  /** A token refresh of this account, counted by outcome; the same promise back. */
+  countRefresh<T>(refresh: Promise<T>): Promise<T> {
+    return this.scope.metrics ? this.scope.metrics.tokenRefresh(this.platform, refresh) : refresh;
   }
 
   /** The API told us its live rate (x-amzn-RateLimit-Limit, x-limit-per-second): follow it. */

@@ -133,14 +133,26 @@ export interface RateLimit {
   notApiCall?: boolean;
 }
 
+/** How one access check went: INFO is neither a pass nor a problem (nothing to check yet). */
+export type CheckStatus = 'pass' | 'info' | 'warn' | 'fail';
+
+/** One finding of `ordersync doctor`: what was checked, what was found, and what to do when it did not pass. */
+export interface AccessCheck {
+  name: string;
+  status: CheckStatus;
+  detail: string;
+  fix?: string;
+}
+
 export interface MarketplaceAdapter<Raw = unknown> {
   readonly platform: Platform;
   readonly accountId: string;
   /**
    * Pages of orders modified since `cursor` (null: first sync), oldest first. `stream` is 'orders'
-   * for the regular poll, or one of `extraStreams` (each with its own stored cursor).
+   * for the regular poll, or one of `extraStreams` (each with its own stored cursor). `until` (an ISO
+   * time) closes the range: a backfill reads history window by window with it.
    */
-  fetchOrdersSince(cursor: string | null, stream?: string): AsyncIterable<OrderPage<Raw>>;
+  fetchOrdersSince(cursor: string | null, stream?: string, until?: string): AsyncIterable<OrderPage<Raw>>;
   /** Slower re-reads some platforms need (Amazon's late-settling orders), polled on their own schedule. */
   readonly extraStreams?: { name: string; everyMs: number }[];
   /**
@@ -156,5 +168,10 @@ export interface MarketplaceAdapter<Raw = unknown> {
   /** The shop's carrier name to the platform's code; throws ValidationError when it cannot be sent. */
   mapCarrier(name: string): { code: string; name?: string };
   readonly limits: Record<string, RateLimit>;
+  /**
+   * Cheap live calls proving the credentials and each permission the worker needs (`ordersync
+   * doctor`); a refusal is a finding with its fix, never a throw.
+   */
+  checkAccess?(): Promise<AccessCheck[]>;
   close?(): Promise<void>;
 }

@@ -17,7 +17,7 @@ import Database from 'better-sqlite3';
  * bench/results/chaos.json. Loopback only, bounded in kills and time.
  */
 const { values } = parseArgs({
-  options: { kills: { type: 'string', default: '25' }, seconds: { type: 'string', default: '600' }, out: { type: 'string' }, holds: { type: 'boolean', default: true }, 'no-holds': { type: 'boolean', default: false } },
+  options: { kills: { type: 'string', default: '25' }, seconds: { type: 'string', default: '600' }, out: { type: 'string' }, holds: { type: 'boolean', default: true }, keep: { type: 'boolean', default: false }, 'no-holds': { type: 'boolean', default: false } },
 });
 const HOLDS = values.holds && !values['no-holds'];
 const KILLS = Number(values.kills);
@@ -122,7 +122,9 @@ for (; kills < KILLS && Date.now() < DEADLINE; kills++) {
   await exited;
 }
 
-// The last run: everything settles, then a clean stop.
+// The last run: everything settles, then a clean stop. Held answers not yet used up are dropped: a
+// shipment whose every retry is held again would only settle after BullMQ's longest backoffs.
+await fetch(`${sandboxUrl}/__sandbox/faults`, { method: 'DELETE' }).catch(() => undefined);
 const last = node('src/main.ts', [], env);
 const lastOut = output(last);
 const lastExit = new Promise<number | null>((r) => last.on('exit', (code) => r(code)));
@@ -206,6 +208,10 @@ const out = values.out ?? join(here, 'results', 'chaos.json');
 mkdirSync(dirname(out), { recursive: true });
 writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
 console.log(JSON.stringify(result, null, 2));
-rmSync(dir, { recursive: true, force: true });
+if (values.keep) {
+  // For a look afterwards: the database, the Redis AOF and the last run's log.
+  writeFileSync(join(dir, 'last-run.log'), lastOut());
+  console.error(`kept ${dir}`);
+} else rmSync(dir, { recursive: true, force: true });
 const bad = result.orders.duplicated + result.orders.lost + result.productionJobs.duplicated + result.productionJobs.lost + result.uploads.duplicated + result.uploads.lost;
 process.exit(bad === 0 && settled && exitCode === 0 ? 0 : 1);

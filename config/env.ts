@@ -1,4 +1,5 @@
 import { isIP, isIPv4, isIPv6 } from 'node:net';
+import { hostname } from 'node:os';
 import { z } from 'zod';
 
 /**
@@ -33,6 +34,15 @@ const duration = (fallback: string, min: number, max: number) =>
   );
 
 const formatMs = (ms: number) => (ms % 86_400_000 === 0 ? `${ms / 86_400_000}d` : ms % 3_600_000 === 0 ? `${ms / 3_600_000}h` : ms % 60_000 === 0 ? `${ms / 60_000}m` : ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`);
+
+const EMAIL = /^[^\s@<>,]+@[^\s@<>,]+$/;
+const isHttpUrl = (text: string) => {
+  try {
+    return ['http:', 'https:'].includes(new URL(text).protocol);
+  } catch {
+    return false;
+  }
+};
 
 const intFrom = (fallback: number, min: number, max: number) =>
   z.preprocess((v) => emptyToUndefined(v) ?? String(fallback), z.coerce.number().int().min(min).max(max));
@@ -121,6 +131,25 @@ export const envSchema = z.object({
   ),
   SHUTDOWN_TIMEOUT: duration('30s', 100, 10 * 60_000),
   PRODUCTION_RULES: optionalString,
+  // Alerts (jobs/alerts): webhooks signed with ALERT_WEBHOOK_SECRET, and/or e-mail over SMTP_URL.
+  ALERT_WEBHOOK_URLS: z.preprocess(
+    (v) => emptyToUndefined(v) ?? '',
+    z
+      .string()
+      .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+      .refine((list) => list.every(isHttpUrl), 'must be http:// or https:// URLs, comma-separated'),
+  ),
+  ALERT_WEBHOOK_SECRET: z.preprocess(emptyToUndefined, z.string().min(16, 'must be at least 16 characters (openssl rand -hex 32)').optional()),
+  ALERT_WEBHOOK_FORMAT: z.preprocess((v) => emptyToUndefined(v) ?? 'json', z.enum(['json', 'slack'])),
+  SMTP_URL: z.preprocess(emptyToUndefined, z.url({ protocol: /^smtps?$/, message: 'must be an smtp:// or smtps:// URL, e.g. smtp://user:pass@mail.example.com:587' }).optional()),
+  ALERT_EMAIL_TO: z.preprocess(
+    (v) => emptyToUndefined(v) ?? '',
+    z
+      .string()
+      .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+      .refine((list) => list.every((a) => EMAIL.test(a)), 'must be e-mail addresses, comma-separated'),
+  ),
+  ALERT_EMAIL_FROM: z.preprocess(emptyToUndefined, z.string().regex(/^(?:[^<>\r\n]*<[^\s@<>]+@[^\s@<>]+>|[^\s@<>]+@[^\s@<>]+)$/, 'must be an address, or Name <address>').optional()),
 });
 
 type Env = z.infer<typeof envSchema>;
@@ -168,6 +197,12 @@ const EXAMPLES: Partial<Record<keyof Env, string>> = {
   SHUTDOWN_TIMEOUT: '30s',
   DATA_KEY: 'output of: openssl rand -base64 32',
   PII_RETENTION_DAYS: '90',
+  ALERT_WEBHOOK_URLS: 'https://ops.printshop.lan/hooks/orders,https://hooks.slack.com/services/T000/B000/XXXX',
+  ALERT_WEBHOOK_SECRET: 'output of: openssl rand -hex 32',
+  ALERT_WEBHOOK_FORMAT: 'json',
+  SMTP_URL: 'smtp://alerts%40printshop.example:app-password@smtp.example.com:587',
+  ALERT_EMAIL_TO: 'owner@printshop.example,workshop@printshop.example',
+  ALERT_EMAIL_FROM: 'Order sync <alerts@printshop.example>',
 };
 
 /** Where a user finds a credential, added to the problem when it is missing. */
@@ -256,6 +291,18 @@ export interface Config {
   logLevel: Env['LOG_LEVEL'];
   shutdownTimeoutMs: number;
   productionRulesPath?: string;
+  alerts: AlertSettings;
+}
+
+export interface AlertSettings {
+  webhookUrls: string[];
+  /** HMAC-SHA256 key of the X-Signature header; set whenever webhookUrls is. */
+  webhookSecret?: string;
+  /** json: the alert as JSON; slack: `{"text": ...}`, which Slack and Discord (its /slack URL) take. */
+  webhookFormat: 'json' | 'slack';
+  smtpUrl?: string;
+  emailTo: string[];
+  emailFrom: string;
 }
 
 /** Loopback decided on the parsed address: 127.0.0.0/8, ::1 (also IPv4-mapped), or the name localhost. */
@@ -286,7 +333,21 @@ export function configSecrets(c: Config): string[] {
     c.http.adminPassword,
     c.dataKey,
     ...c.dataKeyPrevious,
+    c.alerts.webhookSecret,
+    // Slack and Discord webhook URLs are credentials themselves (anyone holding one can post).
+    ...c.alerts.webhookUrls,
+    c.alerts.smtpUrl,
+    smtpPassword(c.alerts.smtpUrl),
   ].filter((v): v is string => typeof v === 'string' && v.length > 0);
+}
+
+function smtpPassword(url: string | undefined): string | undefined {
+  if (!url) return undefined;
+  try {
+    return decodeURIComponent(new URL(url).password) || undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Validates the environment; throws one ConfigError listing every problem. */
@@ -336,6 +397,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         problem: `is too weak for a server reachable from outside (${exposedAs}): use at least ${MIN_PASSWORD_LENGTH} characters, not the user name`,
         example: EXAMPLES.ADMIN_PASSWORD,
       });
+    }
+    if (e.ALERT_WEBHOOK_URLS.length > 0 && e.ALERT_WEBHOOK_SECRET === undefined) {
+      problems.push({ variable: 'ALERT_WEBHOOK_SECRET', problem: 'is required with ALERT_WEBHOOK_URLS: receivers check the X-Signature header with it', example: EXAMPLES.ALERT_WEBHOOK_SECRET });
+    }
+    if (e.SMTP_URL !== undefined && e.ALERT_EMAIL_TO.length === 0) {
+      problems.push({ variable: 'ALERT_EMAIL_TO', problem: 'is required with SMTP_URL: name who gets the alert e-mails', example: EXAMPLES.ALERT_EMAIL_TO });
+    }
+    if (e.SMTP_URL === undefined && e.ALERT_EMAIL_TO.length > 0) {
+      problems.push({ variable: 'SMTP_URL', problem: 'is required with ALERT_EMAIL_TO: the mail server alerts are sent through', example: EXAMPLES.SMTP_URL });
     }
   }
   if (problems.length > 0 || !e) throw new ConfigError(problems);
@@ -400,5 +470,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT,
     productionRulesPath: e.PRODUCTION_RULES,
+    alerts: {
+      webhookUrls: e.ALERT_WEBHOOK_URLS,
+      webhookSecret: e.ALERT_WEBHOOK_SECRET,
+      webhookFormat: e.ALERT_WEBHOOK_FORMAT,
+      smtpUrl: e.SMTP_URL,
+      emailTo: e.ALERT_EMAIL_TO,
+      emailFrom: e.ALERT_EMAIL_FROM ?? `order-sync-worker@${hostname()}`,
+    },
   };
 }

@@ -5,7 +5,8 @@ import type { MarketplaceAdapter } from '../adapters/types.ts';
 import { accountId as makeAccountId } from '../db/accounts.ts';
 import type { Db } from '../db/connection.ts';
 import { ShutdownError, toJobError } from '../src/errors.ts';
-import { withLease } from './lease.ts';
+import type { Metrics, PollOutcome } from '../src/metrics.ts';
+import { pollLeaseKey, withLease } from './lease.ts';
 import { pollAccount, type OrderIntake } from './poll.ts';
 import type { QueueJobs } from './queues.ts';
 
@@ -19,6 +20,7 @@ export interface PollWorkerDeps {
   /** Holds the per-account poll leases (shared with every worker process on this Redis). */
   locks: Redis;
   prefix: string;
+  metrics?: Metrics;
 }
 
 /** A poll lease outlives a dead holder this long; a live one renews it every third of it. */
@@ -37,18 +39,23 @@ export function createPollWorker(deps: PollWorkerDeps) {
       const { accountId, stream } = job.data;
       const adapter = byAccount.get(accountId);
       if (!adapter) return { skipped: `account ${accountId} is not configured any more` };
-      const lock = `${deps.prefix}:lease:poll:${accountId}/${stream}`;
+      const lock = pollLeaseKey(deps.prefix, accountId, stream);
+      const t0 = performance.now();
+      const finished = (outcome: PollOutcome) => deps.metrics?.pollFinished(adapter.platform, accountId, stream, outcome, (performance.now() - t0) / 1000);
       try {
         const poll = await withLease(deps.locks, lock, POLL_LEASE_MS, () =>
-          pollAccount({ db: deps.db, adapter, intake: deps.intake, onAccountHealthy: deps.onAccountHealthy, log: deps.log.child({ accountId, stream }) }, stream),
+          pollAccount({ db: deps.db, adapter, intake: deps.intake, onAccountHealthy: deps.onAccountHealthy, metrics: deps.metrics, log: deps.log }, stream),
         );
+        finished(poll.held ? 'ok' : 'skipped');
         return poll.held ? poll.value : { skipped: 'a poll of this account is already running' };
       } catch (err) {
         // Cancelled at shutdown while waiting for a token or a retry: the next poll resumes from the cursor.
         if (err instanceof ShutdownError) {
+          finished('cancelled');
           deps.log.info({ accountId, stream }, 'poll cancelled by the shutdown while it waited; the next poll resumes from the cursor');
           return { cancelled: err.message };
         }
+        finished('failed');
         throw toJobError(err);
       }
     },

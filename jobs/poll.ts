@@ -6,6 +6,7 @@ import { recordEvent } from '../db/events.ts';
 import { upsertOrder, type UpsertResult } from '../db/orders.ts';
 import { quarantineOrder, resolveQuarantine } from '../db/quarantine.ts';
 import { AuthError, BadPayloadError, errorMessage } from '../src/errors.ts';
+import type { Metrics } from '../src/metrics.ts';
 
 export interface ChangedOrder {
   order: Order;
@@ -42,6 +43,8 @@ export interface PollDeps {
   log: Logger;
   /** Called when an account that was unhealthy polls successfully again (held shipments go out). */
   onAccountHealthy?: (accountId: string) => Promise<void>;
+  /** Counts each committed page's orders (the worker's polls; a CLI sync has none). */
+  metrics?: Metrics;
 }
 
 /**
@@ -49,11 +52,20 @@ export interface PollDeps {
  * advance the cursor in ONE transaction -> hand changed orders to the intake. A crash between pages
  * loses nothing: the next poll starts from the last committed page's cursor.
  */
-export async function pollAccount(deps: PollDeps, stream = 'orders'): Promise<PollSummary> {
-  const { db, adapter, intake, log } = deps;
+export interface PollOptions {
+  /** Closes the range read (a backfill window); the regular poll leaves it open. */
+  until?: string;
+  /** After each committed page, with the running totals (the backfill's progress). */
+  onPage?: (summary: Readonly<PollSummary>) => void;
+}
+
+export async function pollAccount(deps: PollDeps, stream = 'orders', options: PollOptions = {}): Promise<PollSummary> {
+  const { db, adapter, intake } = deps;
   const t0 = performance.now();
   const accountId = await withWriteRetry(() => ensureAccount(db, adapter.platform, adapter.accountId));
   const ensureMs = performance.now() - t0;
+  // Every line of this poll names the account and the stream once, as bindings.
+  const log = deps.log.child({ accountId, stream });
   const summary: PollSummary = { accountId, stream, pages: 0, fetched: 0, inserted: 0, updated: 0, unchanged: 0, quarantined: 0, dbMs: ensureMs };
   const timed = <T>(fn: () => T): T => {
     const t0 = performance.now();
@@ -66,7 +78,7 @@ export async function pollAccount(deps: PollDeps, stream = 'orders'): Promise<Po
   const cursor = timed(() => getCursor(db, accountId, stream));
 
   try {
-    for await (const page of adapter.fetchOrdersSince(cursor, stream)) {
+    for await (const page of adapter.fetchOrdersSince(cursor, stream, options.until)) {
       const normalized: { order: Order; raw: unknown }[] = [];
       const rejected: { raw: unknown; err: unknown }[] = [];
       for (const raw of page.orders) {
@@ -109,14 +121,16 @@ export async function pollAccount(deps: PollDeps, stream = 'orders'): Promise<Po
       }).immediate;
       // Another process holding the write lock (an import, a backup) delays the page; it never fails it.
       const changes = await withWriteRetry(() => timed(commitPage));
+      deps.metrics?.pageCommitted(adapter.platform, changes, rejected.length);
 
       if (!page.continues) summary.pages += 1;
       summary.fetched += page.orders.length;
       summary.quarantined += rejected.length;
       for (const { err, raw } of rejected) {
-        log.warn({ accountId, externalId: adapter.rawOrderId(raw), reason: errorMessage(err) }, 'order quarantined');
+        log.warn({ externalId: adapter.rawOrderId(raw), reason: errorMessage(err) }, 'order quarantined');
       }
       if (changes.length > 0) await intake?.flush();
+      options.onPage?.(summary);
     }
   } catch (err) {
     if (err instanceof AuthError) {
@@ -126,7 +140,7 @@ export async function pollAccount(deps: PollDeps, stream = 'orders'): Promise<Po
           recordEvent(db, { type: 'account.unhealthy', accountId, message: err.message });
         }).immediate(),
       );
-      log.error({ accountId, reason: err.message }, 'account credentials refused; account marked unhealthy');
+      log.error({ reason: err.message }, 'account credentials refused; account marked unhealthy');
     }
     throw err;
   }
@@ -147,7 +161,8 @@ export async function pollAccount(deps: PollDeps, stream = 'orders'): Promise<Po
   );
   if (recovered) await deps.onAccountHealthy?.(accountId);
   summary.dbMs = Math.round(summary.dbMs * 100) / 100;
-  if (stream !== 'orders' && summary.inserted + summary.updated > 0) {
+  const rereadStream = adapter.extraStreams?.some((s) => s.name === stream) ?? false;
+  if (rereadStream && summary.inserted + summary.updated > 0) {
     // A re-read stream only finds what the regular poll missed: count it so the overlap can be tuned.
     recordEvent(db, {
       type: 'poll.missed_by_regular',
@@ -155,8 +170,9 @@ export async function pollAccount(deps: PollDeps, stream = 'orders'): Promise<Po
       message: `${stream} re-read found ${summary.inserted + summary.updated} order(s) the regular poll missed`,
       data: { stream, inserted: summary.inserted, updated: summary.updated },
     });
-    log.warn({ accountId, stream, inserted: summary.inserted, updated: summary.updated }, 're-read found orders the regular poll missed');
+    log.warn({ inserted: summary.inserted, updated: summary.updated }, 're-read found orders the regular poll missed');
   }
-  log.info(summary, 'poll finished');
+  const { accountId: _account, stream: _stream, ...figures } = summary;
+  log.info(figures, 'poll finished');
   return summary;
 }

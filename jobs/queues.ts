@@ -1,5 +1,6 @@
 import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
 import type { Platform } from '../adapters/types.ts';
+import type { AlertDelivery } from './alerts/alert.ts';
 
 /**
  * The one registry of queues and their job data: `addJob` and the processors are typed from it,
@@ -13,9 +14,11 @@ export interface QueueJobs {
   reread: { accountId: string; orderExternalId: string };
   /** Housekeeping on a schedule (jobs/periodic.ts): the personal-data purge, the shipment sweep. */
   maintenance: { task: string };
+  /** One alert to one destination (a webhook or the e-mail recipients): a broken one never re-sends the others. */
+  alerts: AlertDelivery;
 }
 export type QueueName = keyof QueueJobs;
-export const QUEUE_NAMES: QueueName[] = ['poll', 'production', 'fulfillment', 'reread', 'maintenance'];
+export const QUEUE_NAMES: QueueName[] = ['poll', 'production', 'fulfillment', 'reread', 'maintenance', 'alerts'];
 
 export interface ProductionJobData {
   productionItemId: number;
@@ -54,6 +57,8 @@ const DEFAULT_JOB_OPTIONS: { [N in QueueName]: JobsOptions } = {
   // 30 s, 1 min, 2 min ... about 34 hours in all: Amazon's download hosts have long outages only rarely.
   reread: { attempts: 13, backoff: { type: 'exponential', delay: 30_000, jitter: 0.5 }, removeOnComplete: 1000, removeOnFail: false },
   maintenance: { attempts: 3, backoff: { type: 'exponential', delay: 60_000 }, removeOnComplete: 30, removeOnFail: 30 },
+  // Retries after 1, 2, 4, 8, 16 s; failed jobs are the dead letters, kept for Bull Board until retried or removed.
+  alerts: { attempts: 6, backoff: { type: 'exponential', delay: 1_000 }, removeOnComplete: 1000, removeOnFail: false },
 };
 
 export function createQueues(settings: QueueSettings): Queues {
@@ -63,7 +68,7 @@ export function createQueues(settings: QueueSettings): Queues {
       prefix: settings.prefix,
       defaultJobOptions: DEFAULT_JOB_OPTIONS[name],
     });
-  return { poll: make('poll'), production: make('production'), fulfillment: make('fulfillment'), reread: make('reread'), maintenance: make('maintenance') } as Queues;
+  return { poll: make('poll'), production: make('production'), fulfillment: make('fulfillment'), reread: make('reread'), maintenance: make('maintenance'), alerts: make('alerts') } as Queues;
 }
 
 export async function closeQueues(queues: Queues): Promise<void> {
@@ -78,5 +83,7 @@ export const jobIds = {
   /** One re-read per order version: a later incomplete version gets a job of its own. */
   reread: (accountId: string, orderExternalId: string, remoteUpdatedAt: string) =>
     ['reread', accountId, orderExternalId, Date.parse(remoteUpdatedAt)].join('__').replace(/:/g, '_'),
+  /** One job per alert and destination: the same alert added twice stays one delivery. */
+  alert: (alertId: string, destination: string) => `alert__${alertId}__${destination}`.replace(/:/g, '_'),
   pollScheduler: (accountId: string, stream: string) => `poll__${accountId.replace(/:/g, '_')}__${stream}`,
 };

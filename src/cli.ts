@@ -3,6 +3,12 @@ import { Command, CommanderError } from 'commander';
 import { registerShipmentCommands } from '../jobs/fulfillment/index.ts';
 import { registerProductionCommands } from '../jobs/production/index.ts';
 import { registerDataCommands } from './data-commands.ts';
+import { registerAccountsCommand } from './commands/accounts.ts';
+import { registerSyncCommands } from './commands/sync.ts';
+import { registerDoctorCommand } from './commands/doctor.ts';
+import { registerOrdersCommand } from './commands/orders.ts';
+import { registerReportCommand } from './commands/report.ts';
+import { registerQuarantineCommand } from './commands/quarantine.ts';
 
 /** `ordersync`: the ops command line (npm run ordersync -- <command>). */
 const program = new Command('ordersync')
@@ -13,6 +19,12 @@ const program = new Command('ordersync')
 registerProductionCommands(program);
 registerShipmentCommands(program);
 registerDataCommands(program);
+registerSyncCommands(program);
+registerAccountsCommand(program);
+registerDoctorCommand(program);
+registerOrdersCommand(program);
+registerReportCommand(program);
+registerQuarantineCommand(program);
 
 try {
   await program.parseAsync(process.argv);

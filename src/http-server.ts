@@ -7,7 +7,8 @@ import type { Logger } from 'pino';
 import { isLoopback } from '../config/env.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sqliteWritable, type Db } from '../db/connection.ts';
-import type { Queues } from '../jobs/queues.ts';
+import type { QueueName, Queues } from '../jobs/queues.ts';
+import type { Metrics } from './metrics.ts';
 import { registerOpsGuard } from './ops-guard.ts';
 
 export interface HttpServerDeps {
@@ -23,11 +24,21 @@ export interface HttpServerDeps {
   redis: Redis;
   db: Db;
   log: Logger;
+  /** Served at /metrics (Prometheus text format) when given. */
+  metrics?: Metrics;
   /** Routes the feature modules add (production, orders, shipments). */
   routes?: ((app: FastifyInstance) => void | Promise<void>)[];
 }
 
 const WILDCARD = new Set(['0.0.0.0', '::', '']);
+/**
+ * Shown under a queue's name in Bull Board. The production queue has no BullMQ worker on purpose,
+ * so the board marks it "No workers"; Bull Board 9 can only hide that badge for every queue at once.
+ */
+const BOARD_DESCRIPTIONS: Partial<Record<QueueName, string>> = {
+  production:
+    'Printing is taken by hand, so "No workers" is expected here: take the next print with `npm run ordersync -- production take` or POST /api/production/take, then mark it printed or failed.',
+};
 const READY_WAIT_MS = 1_000;
 
 /** The Host names the server answers to: the configured ones, its own address, and loopback names on loopback. */
@@ -39,7 +50,7 @@ export function allowedHostsFor(host: string, extra: string[] = []): string[] {
 }
 
 /**
- * The ops server: Bull Board at /admin/queues, /healthz, /readyz and the JSON API under /api.
+ * The ops server: Bull Board at /admin/queues, /healthz, /readyz, /metrics and the JSON API under /api.
  * It refuses a non-loopback host without admin credentials (config validation says so first).
  */
 export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyInstance> {
@@ -62,7 +73,7 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
 
   const board = new FastifyAdapter();
   createBullBoard({
-    queues: Object.values(deps.queues).map((q) => new BullMQAdapter(q, { readOnlyMode: false })),
+    queues: Object.values(deps.queues).map((q) => new BullMQAdapter(q, { readOnlyMode: false, description: BOARD_DESCRIPTIONS[q.name as QueueName] ?? '' })),
     serverAdapter: board,
     options: { uiConfig: { boardTitle: 'order-sync-worker' } },
   });
@@ -89,6 +100,10 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
     const ready = Object.values(checks).every((v) => v === 'ok');
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks });
   });
+
+  // Behind the same guard as the board: Prometheus scrapes with basic_auth when ADMIN_USER is set.
+  const metrics = deps.metrics;
+  if (metrics) app.get('/metrics', async (_req, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
 
   for (const addRoutes of deps.routes ?? []) await addRoutes(app);
   return app;

@@ -1,7 +1,6 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
-import Bottleneck from 'bottleneck';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { createAdapters } from '../adapters/registry.ts';
 import type { MarketplaceAdapter } from '../adapters/types.ts';
@@ -9,14 +8,18 @@ import type { Config } from '../config/env.ts';
 import { closeDatabase, openDatabase, type Db } from '../db/connection.ts';
 import { createRedis, logConnectionState, type RedisTarget } from '../jobs/connection.ts';
 import { createPollWorker } from '../jobs/poll-worker.ts';
+import { combineIntakes } from '../jobs/intake.ts';
 import type { OrderIntake } from '../jobs/poll.ts';
 import { closeQueues, createQueues, type Queues } from '../jobs/queues.ts';
 import { scheduleAccountPolls } from '../jobs/schedulers.ts';
-import { startSandbox, type Sandbox } from '../sandbox/server.ts';
+import { sandboxUrlFile, startSandbox, type Sandbox } from '../sandbox/server.ts';
 import { setRateScale, type LimiterScope } from '../adapters/limiter.ts';
+import { openSharedLimits } from '../jobs/shared-limits.ts';
 import { ShutdownError } from './errors.ts';
 import { startEmbeddedRedis, type EmbeddedRedis } from './embedded-redis.ts';
 import { createHttpServer } from './http-server.ts';
+import { createMetrics, type Metrics } from './metrics.ts';
+import { scrapeSources } from './metrics-sources.ts';
 import { registerSecret } from './logger.ts';
 import { configSecrets } from '../config/env.ts';
 import { countNotUnder } from '../db/personal-data.ts';
@@ -47,6 +50,8 @@ export interface WorkerServices {
   log: Logger;
   /** Every feature's intake combined: what a poll hands changed orders to (also used by re-reads). */
   intake?: OrderIntake;
+  /** The worker's Prometheus metrics, served at /metrics (a benchmark's services have none). */
+  metrics?: Metrics;
 }
 
 export interface WorkerFeature {
@@ -134,6 +139,9 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
         sandbox = await startSandbox({ generateEveryMs: 20_000, initialOrders: 5, rateScale: config.sandboxRateScale });
         cleanups.push(() => sandbox!.close());
         sandboxUrl = sandbox.url;
+        // `ordersync sync` and `backfill` reach this sandbox through the file.
+        writeFileSync(sandboxUrlFile(config.dataDir), `${sandboxUrl}\n`);
+        cleanups.push(() => rmSync(sandboxUrlFile(config.dataDir), { force: true }));
       }
       log.warn({ sandboxUrl }, 'SANDBOX MODE: no marketplace credentials configured; polling the built-in marketplace sandbox');
     }
@@ -144,11 +152,10 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     cleanups.push(() => closeQueues(queues));
 
     // Rate limits live in Redis, shared by every worker process on it and kept across restarts.
-    const limitsRedis = createRedis(redisTarget, { connectionName: 'osw-limits' });
-    logConnectionState(limitsRedis, 'limits', log);
-    const limitsConnection = new Bottleneck.IORedisConnection({ client: limitsRedis, Redis });
-    cleanups.push(() => limitsConnection.disconnect(false));
-    const limiterScope: LimiterScope = { signal: shutdown.signal, shared: { connection: limitsConnection, prefix: `${prefix}:limits` } };
+    const limits = openSharedLimits(redisTarget, prefix, shutdown.signal, log);
+    cleanups.push(() => limits.close());
+    const metrics = createMetrics();
+    const limiterScope: LimiterScope = { ...limits.scope, metrics };
 
     const adapters = options.adapters
       ? options.adapters({ db, sandboxUrl, limiterScope })
@@ -158,12 +165,11 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     });
     if (adapters.length === 0) log.warn('no marketplace adapters are enabled; nothing will be polled');
 
-    const services: WorkerServices = { config, db, redis, redisTarget, queues, prefix, adapters, log };
+    metrics.readFrom(scrapeSources({ db, queues, adapters, productionRulesPath: config.productionRulesPath }));
+    const services: WorkerServices = { config, db, redis, redisTarget, queues, prefix, adapters, log, metrics };
     const features = options.features ?? [];
     const intakes = features.flatMap((f) => (f.intake ? [f.intake(services)] : []));
-    const intake: OrderIntake | undefined = intakes.length
-      ? { stage: (d, c) => intakes.forEach((i) => i.stage(d, c)), flush: async () => void (await Promise.all(intakes.map((i) => i.flush()))) }
-      : undefined;
+    const intake = combineIntakes(intakes);
     services.intake = intake;
 
     const workerConnection = createRedis(redisTarget, { connectionName: 'osw-workers' });
@@ -172,7 +178,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     const onAccountHealthy = async (accountId: string) => {
       for (const f of features) await f.accountHealthy?.(services, accountId);
     };
-    const pollWorker = createPollWorker({ db, adapters, intake, onAccountHealthy, log: log.child({ component: 'poll' }), connection: workerConnection, locks: redis, prefix });
+    const pollWorker = createPollWorker({ db, adapters, intake, onAccountHealthy, metrics, log: log.child({ component: 'poll' }), connection: workerConnection, locks: redis, prefix });
     const workers: Worker[] = [pollWorker, ...features.flatMap((f) => f.workers?.(services) ?? [])];
     for (const w of workers) logConnectionState(w, `worker ${w.name}`, log);
     pollWorker.on('failed', (job, err) => log.warn({ job: job?.name, err }, 'poll failed'));
@@ -199,6 +205,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       redis,
       db,
       log,
+      metrics,
       routes: features.flatMap((f) => (f.routes ? [f.routes(services)] : [])),
     });
     cleanups.push(() => http.close());

@@ -52,7 +52,7 @@ export interface AmazonClientOptions {
 }
 
 export interface AmazonRequest {
-  endpoint: 'orders' | 'tokens';
+  endpoint: 'orders' | 'tokens' | 'sellers';
   version: string;
   path?: Record<string, string>;
   query?: Record<string, unknown>;
@@ -219,7 +219,7 @@ export class AmazonClient {
   }
 
   private refresh(reason: string): Promise<void> {
-    this.refreshing ??= this.doRefresh(reason).finally(() => (this.refreshing = undefined));
+    this.refreshing ??= this.limiters.countRefresh(this.doRefresh(reason)).finally(() => (this.refreshing = undefined));
     return this.refreshing;
   }
 
@@ -244,6 +244,11 @@ export class AmazonClient {
     registerSecret(token);
     this.expiresAt = Date.now() + LWA_TOKEN_LIFETIME_MS;
     await withWriteRetry(() => saveTokens(this.opts.db, this.opts.accountId, { accessToken: token, accessTokenExpiresAt: new Date(this.expiresAt!).toISOString() }));
+  }
+
+  /** A new LWA access token now, whatever is stored: `ordersync doctor` proves the refresh credentials with it. */
+  renewAccessToken(): Promise<void> {
+    return this.refresh('ordersync doctor');
   }
 
   async close() {

@@ -10,6 +10,7 @@ import type { LimiterScope } from '../limiter.ts';
 import type { RetryOptions } from '../retry.ts';
 import type { MarketplaceAdapter } from '../types.ts';
 import { mapAmazonCarrier } from './carriers.ts';
+import { checkAmazonAccess } from './check-access.ts';
 import { AmazonClient } from './client.ts';
 import { fetchAmazonOrders, LATE_ORDERS_STREAM, rereadAmazonOrder } from './fetch-orders.ts';
 import { AMAZON_LIMITS } from './limits.ts';
@@ -90,12 +91,13 @@ export function createAmazonAdapter(o: AmazonAdapterOptions): MarketplaceAdapter
     limits: AMAZON_LIMITS,
     client,
     extraStreams: [{ name: LATE_ORDERS_STREAM, everyMs: LATE_ORDERS_EVERY_MS }],
-    fetchOrdersSince: (cursor, stream) => fetchAmazonOrders(client, settings, cursor, stream),
+    fetchOrdersSince: (cursor, stream, until) => fetchAmazonOrders(client, settings, cursor, stream, until),
     rereadOrder: (orderId) => rereadAmazonOrder(client, orderId, settings.alreadyRead),
     normalize: (raw) => amazonOrderToOrder(raw, sellerId),
     rawOrderId: (raw) => (raw?.order && typeof raw.order.orderId === 'string' ? raw.order.orderId : undefined),
     mapCarrier: mapAmazonCarrier,
     pushShipment: async (s) => pushAmazonShipment(client, s, mapAmazonCarrier(s.carrier)),
+    checkAccess: () => checkAmazonAccess(client, o.credentials.marketplaceIds),
     close: () => client.close(),
   };
 }

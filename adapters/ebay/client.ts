@@ -141,7 +141,7 @@ export class EbayClient {
   }
 
   private refresh(reason: string): Promise<void> {
-    this.refreshing ??= this.doRefresh(reason).finally(() => (this.refreshing = undefined));
+    this.refreshing ??= this.limiters.countRefresh(this.doRefresh(reason)).finally(() => (this.refreshing = undefined));
     return this.refreshing;
   }
 
@@ -174,6 +174,11 @@ export class EbayClient {
       refreshToken: this.opts.refreshToken,
       accessTokenExpiresAt: new Date(this.expiresAt!).toISOString(),
     }));
+  }
+
+  /** A new access token now, whatever is stored: `ordersync doctor` proves EBAY_REFRESH_TOKEN with it (eBay does not rotate it). */
+  renewAccessToken(): Promise<void> {
+    return this.refresh('ordersync doctor');
   }
 
   async close() {

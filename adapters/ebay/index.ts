@@ -7,6 +7,7 @@ import type { LimiterScope } from '../limiter.ts';
 import type { RetryOptions } from '../retry.ts';
 import type { MarketplaceAdapter } from '../types.ts';
 import { mapEbayCarrier } from './carriers.ts';
+import { checkEbayAccess } from './check-access.ts';
 import { EbayClient } from './client.ts';
 import { EBAY_MAX_PAGE_SIZE, fetchEbayOrders } from './fetch-orders.ts';
 import { ebayLimits } from './limits.ts';
@@ -53,11 +54,12 @@ export function createEbayAdapter(o: EbayAdapterOptions): MarketplaceAdapter<Eba
     accountId: sellerId,
     limits: ebayLimits,
     client,
-    fetchOrdersSince: (cursor) => fetchEbayOrders(client, settings, cursor),
+    fetchOrdersSince: (cursor, _stream, until) => fetchEbayOrders(client, settings, cursor, until),
     normalize: (raw) => ebayOrderToOrder(raw, sellerId, { usUsernamesReplaced: o.credentials.usUsernamesReplaced }),
     rawOrderId: (raw) => (raw && typeof raw.orderId === 'string' ? raw.orderId : undefined),
     mapCarrier: mapEbayCarrier,
     pushShipment: async (s) => pushEbayShipment(client, s, mapEbayCarrier(s.carrier).code),
+    checkAccess: () => checkEbayAccess(client, !!o.credentials.refreshToken),
     close: () => client.close(),
   };
 }

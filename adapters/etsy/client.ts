@@ -153,7 +153,7 @@ export class EtsyClient {
   }
 
   private refresh(reason: string): Promise<void> {
-    this.refreshing ??= this.doRefresh(reason).finally(() => (this.refreshing = undefined));
+    this.refreshing ??= this.limiters.countRefresh(this.doRefresh(reason)).finally(() => (this.refreshing = undefined));
     return this.refreshing;
   }
 
@@ -190,6 +190,11 @@ export class EtsyClient {
       refreshToken: this.refreshToken,
       accessTokenExpiresAt: new Date(this.expiresAt!).toISOString(),
     }));
+  }
+
+  /** The access token in use: tokenScopes (`ordersync doctor`) takes it in its body. */
+  currentAccessToken(): string {
+    return this.accessToken;
   }
 
   async close() {

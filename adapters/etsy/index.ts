@@ -7,6 +7,7 @@ import type { LimiterScope } from '../limiter.ts';
 import type { RetryOptions } from '../retry.ts';
 import type { MarketplaceAdapter, ShipmentPush } from '../types.ts';
 import { mapEtsyCarrier } from './carriers.ts';
+import { checkEtsyAccess } from './check-access.ts';
 import { EtsyClient } from './client.ts';
 import { fetchEtsyReceipts } from './fetch-orders.ts';
 import { etsyLimits } from './limits.ts';
@@ -47,11 +48,12 @@ export function createEtsyAdapter(o: EtsyAdapterOptions): MarketplaceAdapter<Ets
     accountId: shopId,
     limits: etsyLimits,
     client,
-    fetchOrdersSince: (cursor) => fetchEtsyReceipts(client, shopId, cursor, o.pageSize),
+    fetchOrdersSince: (cursor, _stream, until) => fetchEtsyReceipts(client, shopId, cursor, o.pageSize, until),
     normalize: (raw) => etsyReceiptToOrder(raw, shopId),
     rawOrderId: (raw) => (raw && typeof raw.receipt_id === 'number' ? String(raw.receipt_id) : undefined),
     mapCarrier: (name) => mapEtsyCarrier(name),
     pushShipment: async (s: ShipmentPush) => pushEtsyShipment(client, shopId, s, mapEtsyCarrier(s.carrier).code),
+    checkAccess: () => checkEtsyAccess(client, shopId),
     close: () => client.close(),
   };
 }

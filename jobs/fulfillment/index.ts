@@ -71,7 +71,7 @@ export function createFulfillmentFeature(opts: { retryDelayMs?: number } = {}): 
     workers: (s) => {
       const worker = new Worker<QueueJobs['fulfillment']>(
         'fulfillment',
-        (job) => pushShipmentJob({ db: s.db, adapters: s.adapters, log: s.log.child({ component: 'fulfillment' }) }, job.data.shipmentId),
+        (job) => pushShipmentJob({ db: s.db, adapters: s.adapters, metrics: s.metrics, log: s.log.child({ component: 'fulfillment' }) }, job.data.shipmentId),
         { connection: s.redis, prefix: s.prefix, concurrency: 4, autorun: false },
       );
       worker.on('failed', (job, err) => {

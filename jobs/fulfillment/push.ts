@@ -8,6 +8,7 @@ import { recordEvent } from '../../db/events.ts';
 import { orderItems, orders } from '../../db/schema.ts';
 import { claimShipment, getShipment, updateShipment, type Shipment } from '../../db/shipments.ts';
 import { AuthError, errorMessage, isRetryable, ManualActionRequired, PermissionDeniedError, toJobError, TransientError } from '../../src/errors.ts';
+import type { Metrics } from '../../src/metrics.ts';
 import { markLinesShipped } from '../production/store.ts';
 
 /** The error prefix of a shipment held back because its account's credentials were refused. */
@@ -23,6 +24,7 @@ export interface PushDeps {
   db: Db;
   adapters: MarketplaceAdapter[];
   log: Logger;
+  metrics?: Metrics;
 }
 
 /** After the marketplace acknowledged: quantities, order status and production rows, in one transaction. */
@@ -80,12 +82,14 @@ export async function pushShipmentJob(deps: PushDeps, shipmentId: string) {
       retry: attempts > 1,
     });
     await withWriteRetry(() => applyPushed(db, s, result.remoteId));
+    deps.metrics?.shipmentPush(adapter.platform, result.alreadyPresent ? 'already_present' : 'pushed');
     log.info({ shipmentId: s.id, order: order.externalId, alreadyPresent: result.alreadyPresent }, 'shipment pushed');
     return result;
   } catch (err) {
     if (isRetryable(err)) {
       // The lease is given back: the next attempt (which asks the marketplace first) may claim it.
       await withWriteRetry(() => updateShipment(db, s.id, { error: errorMessage(err), leaseUntil: null }));
+      deps.metrics?.shipmentPush(adapter.platform, 'retry');
       throw err;
     }
     if (err instanceof AuthError && !(err instanceof PermissionDeniedError)) {
@@ -100,6 +104,7 @@ export async function pushShipmentJob(deps: PushDeps, shipmentId: string) {
           recordEvent(db, { type: 'account.unhealthy', accountId: order.accountId, shipmentId: s.id, message: reason });
         }).immediate(),
       );
+      deps.metrics?.shipmentPush(adapter.platform, 'waiting_for_account');
       log.error({ shipmentId: s.id, order: order.externalId, reason }, 'ALERT: account refused; shipment waits for working credentials');
       throw toJobError(err);
     }
@@ -117,6 +122,7 @@ export async function pushShipmentJob(deps: PushDeps, shipmentId: string) {
         });
       }).immediate(),
     );
+    deps.metrics?.shipmentPush(adapter.platform, manual ? 'manual' : 'failed');
     log.error({ shipmentId: s.id, order: order.externalId, reason: errorMessage(err) }, manual ? 'ALERT: shipment needs a manual step' : 'ALERT: shipment push failed');
     throw toJobError(err);
   }

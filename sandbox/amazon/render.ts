@@ -9,11 +9,19 @@ import { minorToDecimal, orderTotals, type SandboxLine, type SandboxOrder } from
  */
 export const AMAZON_CLOCK_LAG_MS = 130_000;
 
-export const MARKETPLACES: Record<string, { id: string; name: string }> = {
-  USD: { id: 'ATVPDKIKX0DER', name: 'Amazon.com' },
-  EUR: { id: 'A1PA6795UKMFR9', name: 'Amazon.de' },
-  JPY: { id: 'A1VC38T7YXB528', name: 'Amazon.co.jp' },
+export const MARKETPLACES: Record<string, { id: string; name: string; countryCode: string; language: string; domain: string }> = {
+  USD: { id: 'ATVPDKIKX0DER', name: 'Amazon.com', countryCode: 'US', language: 'en_US', domain: 'www.amazon.com' },
+  EUR: { id: 'A1PA6795UKMFR9', name: 'Amazon.de', countryCode: 'DE', language: 'de_DE', domain: 'www.amazon.de' },
+  JPY: { id: 'A1VC38T7YXB528', name: 'Amazon.co.jp', countryCode: 'JP', language: 'ja_JP', domain: 'www.amazon.co.jp' },
 };
+
+/** The sandbox seller's marketplaces as getMarketplaceParticipations answers (sellers.json, GetMarketplaceParticipationsResponse). */
+export const renderMarketplaceParticipations = () => ({
+  payload: Object.entries(MARKETPLACES).map(([currency, m]) => ({
+    marketplace: { id: m.id, name: m.name, countryCode: m.countryCode, defaultCurrencyCode: currency, defaultLanguageCode: m.language, domainName: m.domain },
+    participation: { isParticipating: true, hasSuspendedListings: false },
+  })),
+});
 /** The host Amazon Custom files are served from; the sandbox agent routes it here too. */
 export const CUSTOMIZATION_HOST = 'https://zme-caps.amazon.com';
 export const CUSTOMIZATION_PATH = '/amazon-custom';

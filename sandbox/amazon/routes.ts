@@ -6,9 +6,11 @@ import { AMAZON_LIMITS } from '../../adapters/amazon/limits.ts';
 import type { ConfirmShipmentRequest } from '../../adapters/amazon/wire.ts';
 import type { SandboxOrder } from '../generator.ts';
 import type { RegisterPlatformRoutes } from '../platforms.ts';
-import { AMAZON_CLOCK_LAG_MS, CUSTOMIZATION_PATH, customizationArchive, fulfillmentStatus, marketplaceOf, renderAmazonOrder } from './render.ts';
+import { AMAZON_CLOCK_LAG_MS, CUSTOMIZATION_PATH, customizationArchive, fulfillmentStatus, marketplaceOf, renderAmazonOrder, renderMarketplaceParticipations } from './render.ts';
 
-type Operation = 'searchOrders' | 'getOrder' | 'confirmShipment' | 'createRestrictedDataToken';
+type Operation = 'searchOrders' | 'getOrder' | 'confirmShipment' | 'createRestrictedDataToken' | 'getMarketplaceParticipations';
+/** The restricted data elements a token may be asked for (tokens_2021-03-01.json, RestrictedResource). */
+const DATA_ELEMENTS = ['buyerInfo', 'shippingAddress', 'buyerTaxInformation'];
 const INCLUDED_DATA = ['BUYER', 'RECIPIENT', 'PROCEEDS', 'EXPENSE', 'PROMOTION', 'CANCELLATION', 'FULFILLMENT', 'PACKAGES', 'TAX', 'PAYMENT', 'FULFILLMENT_ORDERS'];
 const MIN_SETTLE_MS = 120_000;
 
@@ -34,8 +36,8 @@ function decodeToken(token: string): PageToken | undefined {
 /**
  * Amazon SP-API as the worker uses it, reached through the adapter's sandbox agent whatever host
  * the library dials: LWA refresh-token grant, searchOrders and getOrder (2026-01-01, includedData,
- * nextToken paging), v0 confirmShipment (recorded for tests to inspect), createRestrictedDataToken
- * and the Amazon Custom ZIP downloads. Every operation enforces its published usage plan with real
+ * nextToken paging), v0 confirmShipment (recorded for tests to inspect), createRestrictedDataToken,
+ * the seller's getMarketplaceParticipations (sellers v1) and the Amazon Custom ZIP downloads. Every operation enforces its published usage plan with real
  * 429s and reports it in x-amzn-RateLimit-Limit.
  */
 export const amazonRoutes: RegisterPlatformRoutes = (app, ctx) => {
@@ -177,14 +179,23 @@ export const amazonRoutes: RegisterPlatformRoutes = (app, ctx) => {
     { preHandler: guard('createRestrictedDataToken') },
     async (req, reply) => {
       const resources = req.body?.restrictedResources;
-      const ok = Array.isArray(resources) && resources.length > 0 && resources.length <= 50 && resources.every((r) => r?.method && r.path);
+      const ok =
+        Array.isArray(resources) &&
+        resources.length > 0 &&
+        resources.length <= 50 &&
+        resources.every((r) => r?.method && r.path && (r.dataElements ?? []).every((d) => DATA_ELEMENTS.includes(d)));
       ctx.store.record({ platform: 'amazon', operation: 'createRestrictedDataToken', body: req.body, status: ok ? 200 : 400 });
-      if (!ok) return errors(reply, 400, 'InvalidInput', 'restrictedResources must list 1 to 50 resources with method and path');
+      if (!ok) return errors(reply, 400, 'InvalidInput', `restrictedResources must list 1 to 50 resources with method and path, and dataElements among ${DATA_ELEMENTS.join(', ')}`);
       const token = `Atz.sprdt|sandbox-${randomBytes(16).toString('hex')}`;
       validAccess.add(token);
       return { restrictedDataToken: token, expiresIn: 3600 };
     },
   );
+
+  app.get('/sellers/v1/marketplaceParticipations', { preHandler: guard('getMarketplaceParticipations') }, async () => {
+    ctx.store.record({ platform: 'amazon', operation: 'getMarketplaceParticipations', status: 200 });
+    return renderMarketplaceParticipations();
+  });
 
   app.get<{ Params: { orderId: string; orderItemId: string } }>(`${CUSTOMIZATION_PATH}/:orderId/:orderItemId`, async (req, reply) => {
     const order = ctx.store.get('amazon', req.params.orderId);

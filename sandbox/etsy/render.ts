@@ -110,3 +110,46 @@ export function renderEtsyReceipt(o: SandboxOrder, shopOwnerId = 555_001): EtsyR
     refunds: [],
   };
 }
+
+/** The sandbox shop as Etsy's Shop (components/schemas/Shop): the fields a shop page shows. */
+export function renderEtsyShop(shopId: number, shopOwnerId = 555_001, now = Date.now()) {
+  const created = Math.floor(now / 1000) - 400 * 86_400;
+  return {
+    shop_id: shopId,
+    user_id: shopOwnerId,
+    shop_name: 'SandboxPrintShop',
+    create_date: created,
+    created_timestamp: created,
+    title: 'Personalised prints, made to order',
+    announcement: null,
+    currency_code: 'USD',
+    is_vacation: false,
+    vacation_message: null,
+    sale_message: null,
+    digital_sale_message: null,
+    update_date: created,
+    updated_timestamp: created,
+    listing_active_count: 42,
+    digital_listing_count: 0,
+    login_name: 'sandboxprintshop',
+    accepts_custom_requests: true,
+    url: `https://www.etsy.com/shop/SandboxPrintShop`,
+    image_url_760x100: null,
+    num_favorers: 17,
+    languages: ['en-US'],
+    icon_url_fullxfull: null,
+    is_using_structured_policies: true,
+    has_onboarded_structured_policies: true,
+    include_dispute_form_link: false,
+    is_direct_checkout_onboarded: true,
+    is_etsy_payments_onboarded: true,
+    is_calculated_eligible: true,
+    is_opted_in_to_buyer_promise: false,
+    is_shop_us_based: true,
+    transaction_sold_count: 1234,
+    shipping_from_country_iso: 'US',
+    shop_location_country_iso: 'US',
+    review_count: 210,
+    review_average: 4.9,
+  };
+}

@@ -5,15 +5,20 @@ import { ETSY_SANDBOX_CREDENTIALS } from '../../adapters/etsy/index.ts';
 import { ETSY_LIMIT } from '../../adapters/etsy/limits.ts';
 import type { RegisterPlatformRoutes } from '../platforms.ts';
 import type { SandboxContext } from '../server.ts';
-import { renderEtsyReceipt } from './render.ts';
+import { renderEtsyReceipt, renderEtsyShop } from './render.ts';
+
+/** What the sandbox's shop owner granted the app (every token minted carries them). */
+const GRANTED_SCOPES = ['email_r', 'shops_r', 'transactions_r', 'transactions_w'];
 
 /**
- * Etsy Open API v3 as the worker uses it: OAuth refresh with a rotating refresh token, shop
- * receipts with min_last_modified / limit / offset, one receipt, tracking upload; Etsy's
+ * Etsy Open API v3 as the worker uses it: OAuth refresh with a rotating refresh token, the shop,
+ * the token's scopes, shop receipts with min_last_modified / limit / offset, one receipt, tracking
+ * upload (each refused without its OAuth scope, as Etsy does: 403 insufficient_scope); Etsy's
  * rate-limit headers on every answer and real 429s past 10/s or 10,000/day (times the scale).
  */
 export const etsyRoutes: RegisterPlatformRoutes = (app, ctx) => {
-  const validAccess = new Set([ETSY_SANDBOX_CREDENTIALS.accessToken]);
+  /** Each live access token and its scopes. */
+  const validAccess = new Map([[ETSY_SANDBOX_CREDENTIALS.accessToken, GRANTED_SCOPES]]);
   let refreshToken = ETSY_SANDBOX_CREDENTIALS.refreshToken!;
   const error = (reply: FastifyReply, status: number, message: string) => reply.code(status).send({ error: message });
 
@@ -26,7 +31,7 @@ export const etsyRoutes: RegisterPlatformRoutes = (app, ctx) => {
     if (b.refresh_token !== refreshToken) return reply.code(400).send({ error: 'invalid_grant', error_description: 'refresh token is invalid or expired' });
     const access = `sandbox-etsy-${randomBytes(12).toString('hex')}`;
     refreshToken = `sandbox-etsy-refresh-${randomBytes(12).toString('hex')}`; // rotated, as Etsy does
-    validAccess.add(access);
+    validAccess.set(access, GRANTED_SCOPES);
     return { access_token: access, token_type: 'Bearer', expires_in: 3600, refresh_token: refreshToken };
   });
 
@@ -45,15 +50,25 @@ export const etsyRoutes: RegisterPlatformRoutes = (app, ctx) => {
     return undefined;
   };
 
-  /** Auth, rate limits and injected faults, the same for every application endpoint. */
-  const guard = (operation: string) => async (req: FastifyRequest, reply: FastifyReply) => {
+  /**
+   * Auth, rate limits and injected faults, the same for every application endpoint. `scope`: the
+   * OAuth scope the endpoint needs, or null for the endpoints the API key alone opens (getShop).
+   */
+  const guard = (operation: string, scope: string | null) => async (req: FastifyRequest, reply: FastifyReply) => {
     const keyProblem = apiKeyProblem(req.headers['x-api-key']);
     if (keyProblem) {
       ctx.store.record({ platform: 'etsy', operation, status: 403 });
       return error(reply, 403, keyProblem);
     }
-    const token = /^Bearer (.+)$/.exec(String(req.headers.authorization ?? ''))?.[1];
-    if (!token || !validAccess.has(token)) return error(reply, 401, 'invalid_token');
+    if (scope !== null) {
+      const token = /^Bearer (.+)$/.exec(String(req.headers.authorization ?? ''))?.[1];
+      const scopes = token ? validAccess.get(token) : undefined;
+      if (!scopes) return error(reply, 401, 'invalid_token');
+      if (!scopes.includes(scope)) {
+        ctx.store.record({ platform: 'etsy', operation, status: 403 });
+        return reply.code(403).send({ error: 'insufficient_scope', error_description: 'Insufficient scope' });
+      }
+    }
     const wait = ctx.buckets.take('etsy:app', ETSY_LIMIT.ratePerSecond, ETSY_LIMIT.burst);
     const day = wait === 0 ? ctx.buckets.takeDaily('etsy:app', ETSY_LIMIT.perDay!) : { allowed: true, remaining: 0 };
     reply.headers({
@@ -77,10 +92,25 @@ export const etsyRoutes: RegisterPlatformRoutes = (app, ctx) => {
   const scale = (c: SandboxContext) => c.options.rateScale ?? 1;
   const shopOk = (shopId: string) => shopId === ETSY_SANDBOX_CREDENTIALS.shopId;
 
+  app.get<{ Params: { shop_id: string } }>('/v3/application/shops/:shop_id', { preHandler: guard('getShop', null) }, async (req, reply) => {
+    if (!/^[1-9]\d*$/.test(req.params.shop_id)) return error(reply, 400, 'Expected int >= 1 for shop_id');
+    if (!shopOk(req.params.shop_id)) return error(reply, 404, `Could not find a shop with shop_id = ${req.params.shop_id}`);
+    ctx.store.record({ platform: 'etsy', operation: 'getShop', params: req.params, status: 200 });
+    return renderEtsyShop(Number(req.params.shop_id));
+  });
+
+  // tokenScopes: the API key opens it; the token to look at comes in the form body.
+  app.post<{ Body: Record<string, string> }>('/v3/application/scopes', { preHandler: guard('tokenScopes', null) }, async (req, reply) => {
+    const scopes = validAccess.get(req.body?.token ?? '');
+    ctx.store.record({ platform: 'etsy', operation: 'tokenScopes', status: scopes ? 200 : 400 });
+    if (!scopes) return error(reply, 400, 'Invalid token');
+    return { scopes };
+  });
+
   app.get<{
     Params: { shop_id: string };
     Querystring: { min_last_modified?: string; max_last_modified?: string; limit?: string; offset?: string; sort_on?: string; sort_order?: string };
-  }>('/v3/application/shops/:shop_id/receipts', { preHandler: guard('getShopReceipts') }, async (req, reply) => {
+  }>('/v3/application/shops/:shop_id/receipts', { preHandler: guard('getShopReceipts', 'transactions_r') }, async (req, reply) => {
     if (!shopOk(req.params.shop_id)) return error(reply, 404, `Shop ${req.params.shop_id} not found`);
     const q = req.query;
     const limit = q.limit === undefined ? 25 : Number(q.limit);
@@ -98,7 +128,7 @@ export const etsyRoutes: RegisterPlatformRoutes = (app, ctx) => {
 
   app.get<{ Params: { shop_id: string; receipt_id: string } }>(
     '/v3/application/shops/:shop_id/receipts/:receipt_id',
-    { preHandler: guard('getShopReceipt') },
+    { preHandler: guard('getShopReceipt', 'transactions_r') },
     async (req, reply) => {
       const order = shopOk(req.params.shop_id) ? ctx.store.get('etsy', req.params.receipt_id) : undefined;
       if (!order) return error(reply, 404, `Receipt ${req.params.receipt_id} not found`);
@@ -109,7 +139,7 @@ export const etsyRoutes: RegisterPlatformRoutes = (app, ctx) => {
 
   app.post<{ Params: { shop_id: string; receipt_id: string }; Body: Record<string, string> }>(
     '/v3/application/shops/:shop_id/receipts/:receipt_id/tracking',
-    { preHandler: guard('createReceiptShipment') },
+    { preHandler: guard('createReceiptShipment', 'transactions_w') },
     async (req, reply) => {
       const order = shopOk(req.params.shop_id) ? ctx.store.get('etsy', req.params.receipt_id) : undefined;
       if (!order) return error(reply, 404, `Receipt ${req.params.receipt_id} not found`);

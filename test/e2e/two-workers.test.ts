@@ -129,6 +129,11 @@ describe('two workers, one set of limits', () => {
       expect(busiestWindow(times, POLL_MS / 2), `${account}: two polls within half an interval`).toBe(1);
     }
 
+    // One key per field on a poll's log line (pino writes a repeated binding twice).
+    const pollLine = a.output().split('\n').find((l) => l.includes('"poll finished"'))!;
+    expect(pollLine.match(/"accountId":/g)).toHaveLength(1);
+    expect(pollLine.match(/"stream":/g)).toHaveLength(1);
+
     // The sandbox enforced the published limits (scaled) with real 429s: it refused nothing.
     expect(Object.fromEntries(sandbox.context.buckets.refused)).toEqual({});
 

@@ -21,7 +21,7 @@ describe('ops HTTP server', () => {
       expect(await board.text()).toContain('<html');
       const queues = await fetch(`${t.worker.httpUrl}/admin/queues/api/queues?activeQueue=poll&page=1&jobsPerPage=10`);
       const body = (await queues.json()) as { queues: { name: string }[] };
-      expect(body.queues.map((q) => q.name).sort()).toEqual(['fulfillment', 'maintenance', 'poll', 'production', 'reread']);
+      expect(body.queues.map((q) => q.name).sort()).toEqual(['alerts', 'fulfillment', 'maintenance', 'poll', 'production', 'reread']);
     } finally {
       await t.dispose();
     }
