@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,11 +10,11 @@ import { parseArgs } from 'node:util';
  * prints a table and writes bench/results/latest.json. `--only ingest,idle` picks sections;
  * `--quick` shrinks the workloads for a smoke run.
  */
-const SECTIONS = ['ingest', 'idle', 'budget', 'latency', 'memory', 'csv'] as const;
+const SECTIONS = ['ingest', 'idle', 'budget', 'latency', 'memory', 'csv', 'footprint'] as const;
 type Section = (typeof SECTIONS)[number];
 const here = dirname(fileURLToPath(import.meta.url));
 
-const { values } = parseArgs({ options: { only: { type: 'string' }, quick: { type: 'boolean', default: false }, section: { type: 'string' } } });
+const { values } = parseArgs({ options: { only: { type: 'string' }, quick: { type: 'boolean', default: false }, section: { type: 'string' }, 'footprint-minutes': { type: 'string' } } });
 
 async function runSection(section: Section, quick: boolean): Promise<unknown> {
   const dir = mkdtempSync(join(tmpdir(), `osw-bench-${section}-`));
@@ -38,6 +38,11 @@ async function runSection(section: Section, quick: boolean): Promise<unknown> {
         return await (await import('./memory.ts')).benchSteadyMemory(dir, quick ? 60 : 360);
       case 'csv':
         return await (await import('./csv-import.ts')).benchCsvImport(dir, quick ? 10_000 : 100_000);
+      case 'footprint': {
+        // The worker as its own process, 10 minutes per variant (--footprint-minutes to change it).
+        const { benchFootprint } = await import('./footprint.ts');
+        return await benchFootprint(dir, Number(values['footprint-minutes'] ?? (quick ? 1 : 10)));
+      }
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -58,7 +63,7 @@ for (const section of chosen) {
   process.stderr.write(`bench: ${section}...\n`);
   const child = spawnSync(
     process.execPath,
-    ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', '--expose-gc', fileURLToPath(import.meta.url), '--section', section, ...(values.quick ? ['--quick'] : [])],
+    ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', '--expose-gc', fileURLToPath(import.meta.url), '--section', section, ...(values.quick ? ['--quick'] : []), ...(values['footprint-minutes'] ? ['--footprint-minutes', values['footprint-minutes']] : [])],
     { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, stdio: ['ignore', 'pipe', 'inherit'] },
   );
   const last = child.stdout.trim().split('\n').at(-1) ?? '';
@@ -71,7 +76,11 @@ for (const section of chosen) {
 }
 
 mkdirSync(join(here, 'results'), { recursive: true });
-writeFileSync(join(here, 'results', 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
+// A run of some sections (--only) keeps the others' last figures; `at` names each section's run.
+const file = join(here, 'results', 'latest.json');
+const previous = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
+for (const section of chosen) (results[section] as Record<string, unknown>).at = results.at;
+writeFileSync(file, `${JSON.stringify(values.only ? { ...previous, ...results } : results, null, 2)}\n`);
 printTable(results);
 
 function printTable(r: Record<string, any>) {
@@ -113,6 +122,12 @@ function printTable(r: Record<string, any>) {
   if (r.memory && !r.memory.error) {
     add('steady RSS MB after polling cycles', r.memory.steadyRssMb, '<= 150');
     add('heap growth MB / 100 cycles (2nd half)', r.memory.heapGrowthMbPer100CyclesSecondHalf, '~0');
+  }
+  if (r.footprint && !r.footprint.error) {
+    for (const f of r.footprint.runs) {
+      add(`worker (${f.variant}): RSS start / steady / peak MB`, `${f.rssStartMb} / ${f.rssSteadyMb} / ${f.rssPeakMb}`, f.variant === 'bundle + settings' ? '<= 150 steady' : '');
+      add(`worker (${f.variant}): heap MB, CPU % polling, ms to /healthz`, `${f.heapUsedMb} / ${f.cpuPercent} / ${f.healthzMs}`);
+    }
   }
   for (const [k, v] of Object.entries(r)) if (v && typeof v === 'object' && 'error' in (v as object)) add(`${k}`, (v as { error: string }).error);
   const w = [0, 1, 2].map((i) => Math.max(...rows.map((row) => row[i]!.length), 6));

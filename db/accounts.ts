@@ -1,4 +1,4 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm/sql';
 import type { Platform } from '../adapters/types.ts';
 import { keysOf, type Db } from './connection.ts';
 import { openText, sealText } from './crypto.ts';

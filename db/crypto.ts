@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 
 /**
@@ -67,9 +67,17 @@ const TAG_BYTES = 16;
  * `purpose` (the table and column, e.g. "orders.buyer_note") is authenticated with the value: a
  * sealed token copied into a buyer note does not open there.
  */
+/** A key as a KeyObject, made once: createCipheriv would otherwise convert the raw bytes on every value. */
+const keyObjects = new WeakMap<Buffer, KeyObject>();
+function keyObject(key: Buffer): KeyObject {
+  let k = keyObjects.get(key);
+  if (!k) keyObjects.set(key, (k = createSecretKey(key)));
+  return k;
+}
+
 function encrypt(k: DataKey, plain: Buffer, purpose: string): Buffer {
   const iv = randomBytes(12);
-  const cipher = createCipheriv('aes-256-gcm', k.key, iv, { authTagLength: TAG_BYTES });
+  const cipher = createCipheriv('aes-256-gcm', keyObject(k.key), iv, { authTagLength: TAG_BYTES });
   cipher.setAAD(Buffer.from(purpose, 'utf8'));
   const body = Buffer.concat([cipher.update(plain), cipher.final()]);
   return Buffer.concat([iv, cipher.getAuthTag(), body]);
@@ -79,7 +87,7 @@ function decrypt(keys: DataKeys, id: string, sealed: Buffer, purpose: string): B
   const k = [keys.current, ...keys.previous].find((x) => x.id === id);
   if (!k) throw new DataKeyError(`a value was sealed with data key ${id}, which is not configured (DATA_KEY, DATA_KEY_PREVIOUS or the key file)`);
   if (sealed.length < 12 + TAG_BYTES) throw new DataKeyError('a sealed value is truncated');
-  const decipher = createDecipheriv('aes-256-gcm', k.key, sealed.subarray(0, 12), { authTagLength: TAG_BYTES });
+  const decipher = createDecipheriv('aes-256-gcm', keyObject(k.key), sealed.subarray(0, 12), { authTagLength: TAG_BYTES });
   decipher.setAAD(Buffer.from(purpose, 'utf8'));
   decipher.setAuthTag(sealed.subarray(12, 12 + TAG_BYTES));
   return Buffer.concat([decipher.update(sealed.subarray(12 + TAG_BYTES)), decipher.final()]);

@@ -1,4 +1,4 @@
-import { desc, eq, sql } from 'drizzle-orm';
+import { desc, eq, sql } from 'drizzle-orm/sql';
 import type { Db } from './connection.ts';
 import { events } from './schema.ts';
 

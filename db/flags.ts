@@ -1,4 +1,4 @@
-import { sql, type SQL } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm/sql';
 import type { AnySQLiteColumn } from 'drizzle-orm/sqlite-core';
 
 /** True where a `flags` column (a JSON list of strings, orders' or production rows') holds `flag`. */

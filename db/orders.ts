@@ -1,6 +1,6 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type Database from 'better-sqlite3';
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm/sql';
 import type { Address, Order, OrderStatus } from '../adapters/types.ts';
 import { keysOf, type Db } from './connection.ts';
 import { openBytes, openText, sealBytes, sealText } from './crypto.ts';

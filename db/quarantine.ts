@@ -1,6 +1,6 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { Statement } from 'better-sqlite3';
-import { asc, eq, isNull, sql } from 'drizzle-orm';
+import { asc, eq, isNull, sql } from 'drizzle-orm/sql';
 import { keysOf, type Db } from './connection.ts';
 import { openBytes, sealBytes } from './crypto.ts';
 import { accounts, quarantine } from './schema.ts';

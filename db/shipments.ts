@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, sql } from 'drizzle-orm/sql';
 import type { Db } from './connection.ts';
 import { orders, shipments } from './schema.ts';
 

@@ -77,6 +77,7 @@ export async function pollAccount(deps: PollDeps, stream = 'orders', options: Po
   };
   const cursor = timed(() => getCursor(db, accountId, stream));
 
+  let flushing: Promise<void> = Promise.resolve();
   try {
     for await (const page of adapter.fetchOrdersSince(cursor, stream, options.until)) {
       const normalized: { order: Order; raw: unknown }[] = [];
@@ -129,10 +130,17 @@ export async function pollAccount(deps: PollDeps, stream = 'orders', options: Po
       for (const { err, raw } of rejected) {
         log.warn({ externalId: adapter.rawOrderId(raw), reason: errorMessage(err) }, 'order quarantined');
       }
-      if (changes.length > 0) await intake?.flush();
+      // The Redis side runs beside the next page (one flush at a time): rows not enqueued yet stay
+      // in SQLite as the outbox, so a crash loses nothing and the next flush picks them up.
+      if (changes.length > 0 && intake) {
+        flushing = flushing.then(() => intake.flush());
+        flushing.catch(() => undefined); // awaited below; a failure must not be an unhandled rejection meanwhile
+      }
       options.onPage?.(summary);
     }
+    await flushing;
   } catch (err) {
+    await flushing.catch(() => undefined);
     if (err instanceof AuthError) {
       await withWriteRetry(() =>
         db.$client.transaction(() => {

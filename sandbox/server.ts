@@ -1,14 +1,10 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { PLATFORMS } from '../config/env.ts';
 import type { Platform } from '../adapters/types.ts';
 import { TokenBuckets } from './rate-limit.ts';
 import { SandboxStore, type Fault } from './store.ts';
 import { platformRoutes } from './platforms.ts';
-
-/** Where a worker running its own sandbox writes the sandbox's URL, for the CLI. */
-export const sandboxUrlFile = (dataDir: string) => join(dataDir, 'sandbox.url');
 
 export interface SandboxOptions {
   host?: string;

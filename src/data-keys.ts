@@ -18,6 +18,9 @@ export function loadDataKeys(config: Config): DataKeys {
   return { current, previous };
 }
 
+/** Where a worker running its own sandbox writes the sandbox's URL, for `ordersync sync` and `backfill`. */
+export const sandboxUrlFile = (dataDir: string) => join(dataDir, 'sandbox.url');
+
 /**
  * A worker's pid file in the data directory, one per process (two workers may share a data
  * directory for failover): commands that must not run beside a worker check them.

@@ -12,7 +12,7 @@ import { combineIntakes } from '../jobs/intake.ts';
 import type { OrderIntake } from '../jobs/poll.ts';
 import { closeQueues, createQueues, type Queues } from '../jobs/queues.ts';
 import { scheduleAccountPolls } from '../jobs/schedulers.ts';
-import { sandboxUrlFile, startSandbox, type Sandbox } from '../sandbox/server.ts';
+import type { Sandbox } from '../sandbox/server.ts';
 import { setRateScale, type LimiterScope } from '../adapters/limiter.ts';
 import { openSharedLimits } from '../jobs/shared-limits.ts';
 import { ShutdownError } from './errors.ts';
@@ -24,7 +24,7 @@ import { registerSecret } from './logger.ts';
 import { configSecrets } from '../config/env.ts';
 import { countNotUnder } from '../db/personal-data.ts';
 import { protectDataDir } from '../db/protect.ts';
-import { loadDataKeys, workerPidFile } from './data-keys.ts';
+import { loadDataKeys, sandboxUrlFile, workerPidFile } from './data-keys.ts';
 import type { Worker } from 'bullmq';
 import { startPeriodicTasks, type PeriodicTask } from '../jobs/periodic.ts';
 
@@ -136,6 +136,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     if (config.sandboxMode) {
       setRateScale(config.sandboxRateScale);
       if (!sandboxUrl) {
+        // Loaded only in sandbox mode: a live shop's worker never loads the sandbox's code.
+        const { startSandbox } = await import('../sandbox/server.ts');
         sandbox = await startSandbox({ generateEveryMs: 20_000, initialOrders: 5, rateScale: config.sandboxRateScale });
         cleanups.push(() => sandbox!.close());
         sandboxUrl = sandbox.url;

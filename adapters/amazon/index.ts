@@ -1,4 +1,4 @@
-import { and, eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm/sql';
 import type { Logger } from 'pino';
 import type { AmazonCredentials } from '../../config/env.ts';
 import { accountId, ensureAccount } from '../../db/accounts.ts';

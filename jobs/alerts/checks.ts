@@ -1,4 +1,4 @@
-import { asc, gt, max } from 'drizzle-orm';
+import { asc, gt, max } from 'drizzle-orm/sql';
 import type { Logger } from 'pino';
 import type { MarketplaceAdapter } from '../../adapters/types.ts';
 import type { AlertSettings } from '../../config/env.ts';

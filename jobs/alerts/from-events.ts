@@ -1,4 +1,4 @@
-import { and, eq, isNotNull } from 'drizzle-orm';
+import { and, eq, isNotNull } from 'drizzle-orm/sql';
 import type { Db } from '../../db/connection.ts';
 import { events, orders, productionItems } from '../../db/schema.ts';
 import { productionRows } from '../production/store.ts';

@@ -1,4 +1,4 @@
-import { eq, inArray } from 'drizzle-orm';
+import { eq, inArray } from 'drizzle-orm/sql';
 import type { Db } from '../../db/connection.ts';
 import { orderPersonalData } from '../../db/orders.ts';
 import { orderItems, productionItems } from '../../db/schema.ts';

@@ -1,4 +1,4 @@
-import { eq, sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm/sql';
 import type { Logger } from 'pino';
 import type { MarketplaceAdapter } from '../../adapters/types.ts';
 import { accountId as makeAccountId, markAccountHealth } from '../../db/accounts.ts';

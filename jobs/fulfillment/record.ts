@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { eq, sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm/sql';
 import type { Platform } from '../../adapters/types.ts';
 import type { Db } from '../../db/connection.ts';
 import { recordEvent } from '../../db/events.ts';

@@ -1,5 +1,5 @@
 import type { Statement } from 'better-sqlite3';
-import { inArray } from 'drizzle-orm';
+import { inArray } from 'drizzle-orm/sql';
 import type { Logger } from 'pino';
 import type { ProductionRules } from '../../config/production.ts';
 import { customizationPendingOf } from '../../adapters/types.ts';

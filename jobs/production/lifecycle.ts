@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Worker, type ConnectionOptions, type Job } from 'bullmq';
-import { eq, inArray } from 'drizzle-orm';
+import { eq, inArray } from 'drizzle-orm/sql';
 import type { ProductionRules } from '../../config/production.ts';
 import { withWriteRetry, type Db } from '../../db/connection.ts';
 import { recordEvent } from '../../db/events.ts';

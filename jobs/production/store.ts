@@ -1,4 +1,4 @@
-import { and, eq, inArray, isNotNull, isNull, not, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNotNull, isNull, not, sql } from 'drizzle-orm/sql';
 import type { Db } from '../../db/connection.ts';
 import { hasFlag } from '../../db/flags.ts';
 import { orderItems, orders, productionItems } from '../../db/schema.ts';

@@ -1,4 +1,4 @@
-import { and, eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm/sql';
 import type { Logger } from 'pino';
 import { CUSTOMIZATION_PENDING, customizationPendingOf, type MarketplaceAdapter } from '../../adapters/types.ts';
 import { accountId as makeAccountId } from '../../db/accounts.ts';

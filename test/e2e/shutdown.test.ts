@@ -8,6 +8,7 @@ import { loadConfig } from '../../config/env.ts';
 import { startWorker } from '../../src/worker.ts';
 import { startSandbox } from '../../sandbox/server.ts';
 import { freePort, silentLog, tempDir, withEphemeralPort } from '../support/env.ts';
+import { spawnWorker } from '../support/processes.ts';
 import { FakeAdapter, type FakeRawOrder } from '../support/fake-adapter.ts';
 
 const alive = (pid: number) => {
@@ -70,26 +71,17 @@ describe('shutdown is bounded and clean', () => {
   it('SIGTERM while polls wait for an empty rate-limit bucket: the waits are cancelled, exit 0 in seconds (not SHUTDOWN_TIMEOUT), no redis-server left', async () => {
     const dir = tempDir();
     const sandbox = await startSandbox({ initialOrders: 3, seed: 5 });
-    const child = spawn(process.execPath, ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', 'src/main.ts'], {
-      env: {
-        PATH: process.env.PATH,
-        ENV_FILE: '/nonexistent',
-        SANDBOX_URL: sandbox.url,
-        DATA_DIR: dir.path,
-        HTTP_PORT: String(await freePort()),
-        // One call a minute per account: the first call of each account spends the bucket, and the
-        // next (Amazon's late-orders stream, its second searchOrders) waits about a minute for a token.
-        MARKETPLACE_API_RATE_LIMIT: '1',
-        SHUTDOWN_TIMEOUT: '30s',
-        LOG_LEVEL: 'info',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const worker = spawnWorker({
+      SANDBOX_URL: sandbox.url,
+      DATA_DIR: dir.path,
+      HTTP_PORT: String(await freePort()),
+      // One call a minute per account: the first call of each account spends the bucket, and the
+      // next (Amazon's late-orders stream, its second searchOrders) waits about a minute for a token.
+      MARKETPLACE_API_RATE_LIMIT: '1',
+      SHUTDOWN_TIMEOUT: '30s',
     });
-    let out = '';
-    child.stdout!.on('data', (d) => (out += d));
-    child.stderr!.on('data', (d) => (out += d));
-    const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
-    const amazonPolled = () => out.split('\n').some((l) => l.includes('"poll finished"') && l.includes('amazon:SANDBOX-AMAZON'));
+    const { child, exited, output } = worker;
+    const amazonPolled = () => output().split('\n').some((l) => l.includes('"poll finished"') && l.includes('amazon:SANDBOX-AMAZON'));
     for (let i = 0; i < 400 && !amazonPolled(); i++) await sleep(50);
     expect(amazonPolled()).toBe(true);
     const pid = Number(readFileSync(join(dir.path, 'redis', 'redis.pid'), 'utf8'));
@@ -98,9 +90,9 @@ describe('shutdown is bounded and clean', () => {
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
     expect(Date.now() - t0).toBeLessThan(10_000);
-    expect(out).toContain('poll cancelled by the shutdown while it waited');
-    expect(out).toContain('shut down cleanly');
-    expect(out).not.toMatch(/"level":(50|60)/);
+    expect(output()).toContain('poll cancelled by the shutdown while it waited');
+    expect(output()).toContain('shut down cleanly');
+    expect(output()).not.toMatch(/"level":(50|60)/);
     for (let i = 0; i < 50 && alive(pid); i++) await sleep(100);
     expect(alive(pid)).toBe(false);
     await sandbox.close();

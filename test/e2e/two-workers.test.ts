@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
@@ -6,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adapterFactories } from '../../adapters/registry.ts';
 import { startSandbox, type Sandbox } from '../../sandbox/server.ts';
 import { freePort, REDIS_URL, redisPrefix, tempDir } from '../support/env.ts';
+import { busiestWindow, spawnWorker, type WorkerProcess } from '../support/processes.ts';
 
 /**
  * Two worker processes on one Redis and one data directory (the README's failover set-up): every
@@ -29,35 +29,19 @@ afterAll(async () => {
   dir.remove();
 });
 
-interface Proc {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
-}
+type Proc = WorkerProcess;
 
-async function startWorkerProcess(): Promise<Proc> {
-  const child = spawn(process.execPath, ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', 'src/main.ts'], {
-    env: {
-      PATH: process.env.PATH,
-      ENV_FILE: '/nonexistent',
-      SANDBOX_URL: sandbox.url,
-      SANDBOX_RATE_SCALE: String(SCALE),
-      REDIS_URL,
-      REDIS_PREFIX: redis.prefix,
-      DATA_DIR: dir.path,
-      DATABASE_PATH: dbPath,
-      HTTP_PORT: String(await freePort()),
-      POLL_INTERVAL: `${POLL_MS / 1000}s`,
-      LOG_LEVEL: 'info',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+const startWorkerProcess = async (): Promise<Proc> =>
+  spawnWorker({
+    SANDBOX_URL: sandbox.url,
+    SANDBOX_RATE_SCALE: String(SCALE),
+    REDIS_URL,
+    REDIS_PREFIX: redis.prefix,
+    DATA_DIR: dir.path,
+    DATABASE_PATH: dbPath,
+    HTTP_PORT: String(await freePort()),
+    POLL_INTERVAL: `${POLL_MS / 1000}s`,
   });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
-  return { child, output: () => out, exited };
-}
 
 const sandboxOrderCount = () => PLATFORMS.reduce((n, p) => n + sandbox.context.store.orders[p].size, 0);
 function stored(): { orders: number; distinct: number } {
@@ -96,16 +80,6 @@ function pollTimes(...procs: Proc[]): Map<string, number[]> {
     }
   }
   return byAccount;
-}
-
-function busiestWindow(times: number[], windowMs: number): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  let most = 0;
-  for (let i = 0, j = 0; i < sorted.length; i++) {
-    while (sorted[i]! - sorted[j]! >= windowMs) j++;
-    most = Math.max(most, i - j + 1);
-  }
-  return most;
 }
 
 describe('two workers, one set of limits', () => {

@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
@@ -9,6 +8,7 @@ import { adapterFactories } from '../../adapters/registry.ts';
 /** The platforms whose adapters exist: the worker polls exactly these in sandbox mode. */
 const PLATFORMS = adapterFactories.map((f) => f.platform);
 import { freePort, REDIS_URL, redisPrefix, tempDir } from '../support/env.ts';
+import { spawnWorker, type WorkerProcess } from '../support/processes.ts';
 
 /**
  * The worker as a user runs it (`node src/main.ts`, sandbox mode), killed with SIGTERM and with
@@ -31,29 +31,18 @@ afterAll(async () => {
   dir.remove();
 });
 
-function startWorkerProcess(): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', 'src/main.ts'], {
-    env: {
-      PATH: process.env.PATH,
-      ENV_FILE: '/nonexistent',
-      SANDBOX_URL: sandbox.url,
-      // Two-second polls would spend Amazon's real searchOrders burst (20, then one per 178 s).
-      SANDBOX_RATE_SCALE: '100',
-      REDIS_URL,
-      REDIS_PREFIX: redis.prefix,
-      DATA_DIR: dir.path,
-      DATABASE_PATH: dbPath,
-      HTTP_PORT: String(httpPort),
-      POLL_INTERVAL: '2s',
-      LOG_LEVEL: 'info',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+function startWorkerProcess(): WorkerProcess {
+  return spawnWorker({
+    SANDBOX_URL: sandbox.url,
+    // Two-second polls would spend Amazon's real searchOrders burst (20, then one per 178 s).
+    SANDBOX_RATE_SCALE: '100',
+    REDIS_URL,
+    REDIS_PREFIX: redis.prefix,
+    DATA_DIR: dir.path,
+    DATABASE_PATH: dbPath,
+    HTTP_PORT: String(httpPort),
+    POLL_INTERVAL: '2s',
   });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
-  return { child, output: () => out, exited };
 }
 
 const sandboxOrderCount = () => PLATFORMS.reduce((n, p) => n + sandbox.context.store.orders[p].size, 0);

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { eq } from 'drizzle-orm';
+import { eq } from 'drizzle-orm/sql';
 import { getCursor } from '../../db/accounts.ts';
 import { listQuarantine } from '../../db/quarantine.ts';
 import { orderItems, orders } from '../../db/schema.ts';

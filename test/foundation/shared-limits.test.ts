@@ -5,6 +5,7 @@ import { OperationLimiters, type LimiterScope } from '../../adapters/limiter.ts'
 import { withRetry } from '../../adapters/retry.ts';
 import { ShutdownError, TransientError } from '../../src/errors.ts';
 import { REDIS_URL, redisPrefix } from '../support/env.ts';
+import { busiestWindow } from '../support/processes.ts';
 
 const keys = redisPrefix();
 const connections: Bottleneck.IORedisConnection[] = [];
@@ -18,17 +19,6 @@ function processScope(signal?: AbortSignal): LimiterScope {
   const connection = new Bottleneck.IORedisConnection({ client: new Redis(REDIS_URL, { maxRetriesPerRequest: null }), Redis });
   connections.push(connection);
   return { signal, shared: { connection, prefix: `${keys.prefix}:limits` } };
-}
-
-/** The most calls any window of `windowMs` saw. */
-function busiestWindow(times: number[], windowMs: number): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  let most = 0;
-  for (let i = 0, j = 0; i < sorted.length; i++) {
-    while (sorted[i]! - sorted[j]! >= windowMs) j++;
-    most = Math.max(most, i - j + 1);
-  }
-  return most;
 }
 
 const LIMIT = { api: { ratePerSecond: 20, burst: 5 } };

@@ -1,0 +1,133 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
+import { deleteKeysWithPrefix } from '../jobs/connection.ts';
+import { REDIS_URL, round } from './support.ts';
+
+/**
+ * The worker as a deployment runs it: its own process (the sandbox in another, as the marketplaces are
+ * elsewhere), three accounts polled every 5 s for `minutes`. Each variant is one way of starting it:
+ * the production bundle with the service's memory settings (what `npm start` does), and the TypeScript
+ * sources without them (what it did before). Reported per variant: time to /healthz, RSS at start,
+ * steady (median of the second half) and peak, V8 heap used, and CPU % over the second half.
+ */
+export const VARIANTS = {
+  'bundle + settings': { args: ['--max-semi-space-size=2', 'dist/main.js'], env: { MALLOC_ARENA_MAX: '2' } },
+  bundle: { args: ['dist/main.js'], env: {} },
+  'sources + settings': { args: ['--max-semi-space-size=2', '--experimental-strip-types', '--disable-warning=ExperimentalWarning', 'src/main.ts'], env: { MALLOC_ARENA_MAX: '2' } },
+  sources: { args: ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', 'src/main.ts'], env: {} },
+} as const;
+export type Variant = keyof typeof VARIANTS;
+
+const freePort = () =>
+  new Promise<number>((res) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as AddressInfo;
+      s.close(() => res(port));
+    });
+  });
+
+/** Resident memory (kB -> MB) and CPU seconds (user + system) of a process, from /proc. */
+function usage(pid: number): { rssMb: number; cpuSeconds: number } | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1]);
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    const ticks = Number(stat[11]) + Number(stat[12]); // utime, stime (fields 14, 15)
+    return { rssMb: round(rssKb / 1024, 1), cpuSeconds: ticks / 100 };
+  } catch {
+    return undefined;
+  }
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+async function heapUsedMb(url: string): Promise<number | undefined> {
+  const text = await fetch(`${url}/metrics`).then((r) => r.text()).catch(() => '');
+  const used = /^nodejs_heap_size_used_bytes (\S+)/m.exec(text)?.[1];
+  return used ? round(Number(used) / 1024 / 1024, 1) : undefined;
+}
+
+async function runVariant(dir: string, sandboxUrl: string, variant: Variant, minutes: number) {
+  const port = await freePort();
+  const prefix = `osw-bench-footprint-${randomUUID().slice(0, 6)}`;
+  const url = `http://127.0.0.1:${port}`;
+  const { args, env } = VARIANTS[variant];
+  const t0 = Date.now();
+  const worker: ChildProcess = spawn(process.execPath, args, {
+    env: {
+      PATH: process.env.PATH,
+      ENV_FILE: '/nonexistent',
+      ...env,
+      SANDBOX_URL: sandboxUrl,
+      SANDBOX_RATE_SCALE: '100',
+      REDIS_URL,
+      REDIS_PREFIX: prefix,
+      DATA_DIR: join(dir, prefix),
+      HTTP_PORT: String(port),
+      POLL_INTERVAL: '5s',
+      LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  let healthzMs: number | undefined;
+  while (healthzMs === undefined && Date.now() - t0 < 60_000) {
+    if ((await fetch(`${url}/healthz`).catch(() => undefined))?.ok) healthzMs = Date.now() - t0;
+    else await sleep(20);
+  }
+  const start = usage(worker.pid!)!;
+  const samples: { at: number; rssMb: number; cpuSeconds: number }[] = [];
+  const heap: number[] = [];
+  const end = Date.now() + minutes * 60_000;
+  while (Date.now() < end) {
+    await sleep(1_000);
+    const u = usage(worker.pid!);
+    if (u) samples.push({ at: Date.now(), ...u });
+    if (samples.length % 15 === 0) {
+      const h = await heapUsedMb(url);
+      if (h !== undefined) heap.push(h);
+    }
+  }
+  const second = samples.slice(Math.floor(samples.length / 2));
+  const cpuPercent = second.length > 1 ? ((second.at(-1)!.cpuSeconds - second[0]!.cpuSeconds) / ((second.at(-1)!.at - second[0]!.at) / 1000)) * 100 : undefined;
+  worker.kill('SIGTERM');
+  await new Promise((r) => worker.once('exit', r));
+  const redis = new Redis(REDIS_URL);
+  await deleteKeysWithPrefix(redis, prefix);
+  await redis.quit();
+  return {
+    variant,
+    minutes,
+    healthzMs,
+    rssStartMb: start.rssMb,
+    rssSteadyMb: median(second.map((s) => s.rssMb)),
+    rssPeakMb: Math.max(...samples.map((s) => s.rssMb)),
+    heapUsedMb: heap.length ? median(heap) : undefined,
+    cpuPercent: cpuPercent === undefined ? undefined : round(cpuPercent, 2),
+  };
+}
+
+export async function benchFootprint(dir: string, minutes: number, variants: Variant[] = Object.keys(VARIANTS) as Variant[]) {
+  // The bundle is what `npm start` runs: build it as `npm start` would.
+  const built = spawnSync(process.execPath, ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', '.ci/build.ts'], { stdio: 'inherit' });
+  if (built.status !== 0) throw new Error('the bundle did not build');
+  const port = await freePort();
+  const sandbox = spawn(
+    process.execPath,
+    ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', 'sandbox/main.ts', '--port', String(port), '--rate-scale', '100', '--generate-every', '5000', '--initial-orders', '50', '--seed', '9'],
+    { stdio: 'ignore' },
+  );
+  const sandboxUrl = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 150 && !(await fetch(`${sandboxUrl}/__sandbox/health`).catch(() => undefined))?.ok; i++) await sleep(100);
+  try {
+    const runs = [];
+    for (const v of variants) runs.push(await runVariant(dir, sandboxUrl, v, minutes));
+    return { accounts: 3, pollIntervalSeconds: 5, runs };
+  } finally {
+    sandbox.kill('SIGTERM');
+  }
+}
