@@ -157,7 +157,34 @@ export class EtsyClient {
     return this.refreshing;
   }
 
+  /**
+   * Another process on this database (a second worker, `ordersync sync`, `backfill`, `doctor`) may
+   * have refreshed meanwhile: Etsy rotates the refresh token, so ours would now be refused. Takes
+   * the stored tokens when they differ from ours; true when their access token is still good.
+   */
+  private adoptStoredTokens(): boolean {
+    const stored = getTokens(this.opts.db, this.opts.accountId);
+    if (!stored?.accessToken || !stored.refreshToken || stored.refreshToken === this.refreshToken) return false;
+    this.accessToken = stored.accessToken;
+    this.refreshToken = stored.refreshToken;
+    this.expiresAt = stored.accessTokenExpiresAt ? Date.parse(stored.accessTokenExpiresAt) : undefined;
+    registerSecret(this.accessToken);
+    registerSecret(this.refreshToken);
+    return this.expiresAt !== undefined && this.expiresAt - Date.now() > REFRESH_MARGIN_MS;
+  }
+
   private async doRefresh(reason: string) {
+    if (this.adoptStoredTokens()) return;
+    try {
+      await this.refreshWithEtsy(reason);
+    } catch (err) {
+      // Refused because another process used the same refresh token a moment before us: take its result.
+      if (err instanceof AuthError && this.adoptStoredTokens()) return;
+      throw err;
+    }
+  }
+
+  private async refreshWithEtsy(reason: string) {
     if (!this.refreshToken) throw new AuthError('etsy', 'the access token was refused and no ETSY_REFRESH_TOKEN is configured; re-authorize the app');
     this.opts.log.info({ reason }, 'refreshing the Etsy access token');
     let token: TokenResponse;

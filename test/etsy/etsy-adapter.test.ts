@@ -227,6 +227,28 @@ describe('Etsy adapter (nock replay)', () => {
     expect(nock.isDone()).toBe(true);
   });
 
+  it('a process whose refresh token another process rotated takes the stored tokens instead of refreshing with a dead one', async () => {
+    const token = fixture<{ access_token: string; refresh_token: string }>('token-refresh.json');
+    const receiptPath = `/v3/application/shops/${SHOP}/receipts/${page1.results[0]!.receipt_id}`;
+    const worker = adapter(); // holds the configured tokens in memory
+    // `ordersync sync` (another process, same database) refreshed: Etsy rotated the refresh token.
+    const refreshed = nock(API)
+      .post('/v3/public/oauth/token', (body) => body.refresh_token === 'config-refresh-token')
+      .once()
+      .reply(200, token);
+    store.db.$client.prepare('update accounts set access_token_expires_at = ? where id = ?').run(new Date(Date.now() + 60_000).toISOString(), 'etsy:1000001');
+    nock(API, { reqheaders: { authorization: `Bearer ${token.access_token}` } }).get(receiptPath).twice().reply(200, page1.results[0]);
+    await adapter().client.request('getShopReceipt', { method: 'GET', url: receiptPath });
+    expect(refreshed.isDone()).toBe(true);
+
+    // The worker's token is refused (401); the old refresh token would be too: it must not be sent.
+    nock(API, { reqheaders: { authorization: 'Bearer config-access-token' } }).get(receiptPath).reply(401, { error: 'invalid_token' });
+    const deadRefresh = nock(API).post('/v3/public/oauth/token').reply(400, { error: 'invalid_grant', error_description: 'refresh token is invalid' });
+    await worker.client.request('getShopReceipt', { method: 'GET', url: receiptPath });
+    expect(deadRefresh.isDone()).toBe(false);
+    nock.cleanAll();
+  });
+
   it('waits out a 429 and loses nothing', async () => {
     nock(API)
       .get(`/v3/application/shops/${SHOP}/receipts`)
