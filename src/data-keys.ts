@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config/env.ts';
 import { keyFromFile, keysFromFile, parseDataKey, type DataKeys } from '../db/crypto.ts';
@@ -27,18 +27,28 @@ export const sandboxUrlFile = (dataDir: string) => join(dataDir, 'sandbox.url');
  */
 export const workerPidFile = (dataDir: string, pid = process.pid) => join(dataDir, `worker-${pid}.pid`);
 
-/** The pid of a worker running on this data directory, if any (stale files are ignored). */
-export function runningWorkerPid(dataDir: string): number | undefined {
-  if (!existsSync(dataDir)) return undefined;
-  for (const name of readdirSync(dataDir)) {
-    const pid = Number(/^worker-(\d+)\.pid$/.exec(name)?.[1]);
-    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) continue;
-    try {
-      process.kill(pid, 0);
-      return pid;
-    } catch {
-      // a worker that died without removing its file
-    }
+const isAlive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
   }
-  return undefined;
+};
+
+/** The other workers' pid files in the data directory: alive, or left by one that was killed. */
+function otherWorkers(dataDir: string): { pid: number; file: string; alive: boolean }[] {
+  if (!existsSync(dataDir)) return [];
+  return readdirSync(dataDir).flatMap((name) => {
+    const pid = Number(/^worker-(\d+)\.pid$/.exec(name)?.[1]);
+    return Number.isInteger(pid) && pid > 0 && pid !== process.pid ? [{ pid, file: join(dataDir, name), alive: isAlive(pid) }] : [];
+  });
+}
+
+/** The pid of a worker running on this data directory, if any (stale files are ignored). */
+export const runningWorkerPid = (dataDir: string): number | undefined => otherWorkers(dataDir).find((w) => w.alive)?.pid;
+
+/** Removes the pid files of workers that died without removing their own (a kill -9, a power cut). */
+export function removeStalePidFiles(dataDir: string): void {
+  for (const w of otherWorkers(dataDir)) if (!w.alive) rmSync(w.file, { force: true });
 }

@@ -24,7 +24,7 @@ import { registerSecret } from './logger.ts';
 import { configSecrets } from '../config/env.ts';
 import { countNotUnder } from '../db/personal-data.ts';
 import { protectDataDir } from '../db/protect.ts';
-import { loadDataKeys, sandboxUrlFile, workerPidFile } from './data-keys.ts';
+import { loadDataKeys, removeStalePidFiles, sandboxUrlFile, workerPidFile } from './data-keys.ts';
 import type { Worker } from 'bullmq';
 import { startPeriodicTasks, type PeriodicTask } from '../jobs/periodic.ts';
 
@@ -107,6 +107,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   };
   try {
     protectDataDir(config.dataDir, config.databasePath);
+    removeStalePidFiles(config.dataDir);
     writeFileSync(workerPidFile(config.dataDir), `${process.pid}\n`);
     cleanups.push(() => rmSync(workerPidFile(config.dataDir), { force: true }));
     const keys = loadDataKeys(config);
