@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { Worker, type Queue } from 'bullmq';
+import { DelayedError, Worker, type Queue } from 'bullmq';
 import type { Command } from 'commander';
 import type { FastifyInstance } from 'fastify';
 import { carrierMapperFor } from '../../adapters/registry.ts';
@@ -13,7 +13,7 @@ import type { WorkerFeature, WorkerServices } from '../../src/worker.ts';
 import { jobIds, type QueueJobs } from '../queues.ts';
 import { importShipmentsCsv } from './csv-import.ts';
 import { orderView } from './order-view.ts';
-import { giveUp, pushShipmentJob, WAITING_FOR_ACCOUNT } from './push.ts';
+import { giveUp, pushShipmentJob, ShipmentLeasedError, WAITING_FOR_ACCOUNT } from './push.ts';
 import { recordShipment, type CarrierMapper, type ShipmentInput } from './record.ts';
 
 /** Carrier mapping from the running adapters (worker) or the built-in mappers (CLI). */
@@ -71,7 +71,19 @@ export function createFulfillmentFeature(opts: { retryDelayMs?: number } = {}): 
     workers: (s) => {
       const worker = new Worker<QueueJobs['fulfillment']>(
         'fulfillment',
-        (job) => pushShipmentJob({ db: s.db, adapters: s.adapters, metrics: s.metrics, log: s.log.child({ component: 'fulfillment' }) }, job.data.shipmentId),
+        async (job, token) => {
+          try {
+            return await pushShipmentJob({ db: s.db, adapters: s.adapters, metrics: s.metrics, log: s.log.child({ component: 'fulfillment' }) }, job.data.shipmentId);
+          } catch (err) {
+            // A lease runs out at a known time: wait for exactly that, without spending an attempt
+            // (exponential backoff would push the retry minutes past it).
+            if (err instanceof ShipmentLeasedError && token) {
+              await job.moveToDelayed(err.until + 1_000, token);
+              throw new DelayedError();
+            }
+            throw err;
+          }
+        },
         { connection: s.redis, prefix: s.prefix, concurrency: 4, autorun: false },
       );
       worker.on('failed', (job, err) => {

@@ -54,6 +54,17 @@ function applyPushed(db: Db, s: Shipment, remoteId: string | undefined) {
  * counted before the call, so any later attempt tells the adapter to check the marketplace first
  * (a crash between the upload and our bookkeeping must not upload twice).
  */
+/** The shipment is leased by another push (or a dead run's lease has not run out yet). */
+export class ShipmentLeasedError extends TransientError {
+  override name = 'ShipmentLeasedError';
+  /** When the lease ends (ms since the epoch); a retry before then would only find it held again. */
+  readonly until: number;
+  constructor(shipmentId: string, leaseUntil: string | null) {
+    super(`shipment ${shipmentId} is held by another push until ${leaseUntil ?? 'its lease runs out'}`);
+    this.until = leaseUntil ? Date.parse(leaseUntil) : Date.now() + PUSH_LEASE_MS;
+  }
+}
+
 export async function pushShipmentJob(deps: PushDeps, shipmentId: string) {
   const { db, log } = deps;
   const s = getShipment(db, shipmentId);
@@ -67,8 +78,8 @@ export async function pushShipmentJob(deps: PushDeps, shipmentId: string) {
   if (attempts === undefined) {
     const now = getShipment(db, s.id);
     if (!now || now.state !== 'pushing') return { skipped: `shipment is ${now?.state ?? 'gone'}` };
-    // Another run holds it (or a dead run's lease has not run out): this job tries again later.
-    throw new TransientError(`shipment ${s.id} is held by another push until ${now.leaseUntil ?? 'its lease runs out'}`);
+    // Another run holds it (or a dead run's lease has not run out): this job tries again when the lease ends.
+    throw new ShipmentLeasedError(s.id, now.leaseUntil);
   }
   try {
     const result = await adapter.pushShipment({

@@ -59,7 +59,7 @@ const order = (id: string): FakeRawOrder => ({
 let t: Awaited<ReturnType<typeof startTestWorker>>;
 const market = new Marketplace('ship-shop');
 beforeAll(async () => {
-  market.orders = ['O1', 'O2', 'O3', 'O4', 'O5', 'O6', 'C1', 'C2', 'C3', 'X1', 'S1', 'D1'].map(order);
+  market.orders = ['O1', 'O2', 'O3', 'O4', 'O5', 'O6', 'C1', 'C2', 'C3', 'X1', 'S1', 'D1', 'LEASE1'].map(order);
   market.pageSize = 100;
   t = await startTestWorker({ prefix: `${redis.prefix}-ship`, adapters: [market], features: [productionFeature, createFulfillmentFeature({ retryDelayMs: 20 })] });
   const intake = productionFeature.intake!(t.worker);
@@ -171,6 +171,24 @@ describe('shipments', () => {
     }
     expect(uploadsOf('9400100000000000661')).toBe(1);
     expect(t.worker.db.select().from(shipments).all().find((s) => s.id === shipment.id)!.state).toBe('pushed');
+  });
+
+  it('a push that finds a dead run\'s lease waits for exactly its end (delayed, no attempt spent), then pushes once', async () => {
+    const shipment = recordShipment(t.worker.db, { order: 'LEASE1', carrier: 'usps', tracking: '9400100000000000771', source: 'cli' }, (_p, name) => market.mapCarrier(name));
+    // A killed run was mid-create: its lease holds the shipment for another 1.5 s.
+    const leaseEnds = Date.now() + 1_500;
+    updateShipment(t.worker.db, shipment.id, { state: 'pushing', attempts: 1, leaseUntil: new Date(leaseEnds).toISOString(), leaseOwner: '4242@2026-11-25T00:00:00.000Z' });
+    expect(await sweepShipments(t.worker.queues.fulfillment, t.worker.db, 20)).toEqual({ requeued: 1 });
+    const job = async () => (await t.worker.queues.fulfillment.getJobs(['delayed', 'waiting', 'active', 'completed', 'failed'])).find((j) => j.data.shipmentId === shipment.id);
+    let sawDelayedUntilLease = false;
+    await until(async () => {
+      const j = await job();
+      if (j && (await j.getState()) === 'delayed' && j.timestamp + j.delay >= leaseEnds) sawDelayedUntilLease = true;
+      return t.worker.db.select().from(shipments).all().find((x) => x.id === shipment.id)!.state === 'pushed';
+    }, 'pushed after the lease');
+    expect(sawDelayedUntilLease).toBe(true);
+    expect((await job())!.attemptsMade).toBeLessThanOrEqual(1); // the wait for the lease spent no attempt
+    expect(uploadsOf('9400100000000000771')).toBe(1);
   });
 
   it('refuses bad input with a specific message and writes nothing', () => {
