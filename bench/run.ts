@@ -14,7 +14,7 @@ const SECTIONS = ['ingest', 'idle', 'budget', 'latency', 'memory', 'csv', 'footp
 type Section = (typeof SECTIONS)[number];
 const here = dirname(fileURLToPath(import.meta.url));
 
-const { values } = parseArgs({ options: { only: { type: 'string' }, quick: { type: 'boolean', default: false }, section: { type: 'string' }, 'footprint-minutes': { type: 'string' } } });
+const { values } = parseArgs({ options: { only: { type: 'string' }, quick: { type: 'boolean', default: false }, section: { type: 'string' }, 'footprint-minutes': { type: 'string' }, 'service-settings': { type: 'boolean', default: false } } });
 
 async function runSection(section: Section, quick: boolean): Promise<unknown> {
   const dir = mkdtempSync(join(tmpdir(), `osw-bench-${section}-`));
@@ -57,14 +57,17 @@ if (values.section) {
 }
 
 const chosen = (values.only ? values.only.split(',') : [...SECTIONS]) as Section[];
-const results: Record<string, unknown> = { at: new Date().toISOString(), node: process.version, quick: values.quick ?? false };
+const results: Record<string, unknown> = { at: new Date().toISOString(), node: process.version, quick: values.quick ?? false, serviceSettings: values['service-settings'] ?? false };
 for (const section of chosen) {
   const t0 = Date.now();
   process.stderr.write(`bench: ${section}...\n`);
   const child = spawnSync(
     process.execPath,
-    ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', '--expose-gc', fileURLToPath(import.meta.url), '--section', section, ...(values.quick ? ['--quick'] : []), ...(values['footprint-minutes'] ? ['--footprint-minutes', values['footprint-minutes']] : [])],
-    { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, stdio: ['ignore', 'pipe', 'inherit'] },
+    [
+      // --service-settings: the memory settings the service files use (README, Footprint), to compare.
+      ...(values['service-settings'] ? ['--max-semi-space-size=2'] : []),
+      '--experimental-strip-types', '--disable-warning=ExperimentalWarning', '--expose-gc', fileURLToPath(import.meta.url), '--section', section, ...(values.quick ? ['--quick'] : []), ...(values['footprint-minutes'] ? ['--footprint-minutes', values['footprint-minutes']] : [])],
+    { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, stdio: ['ignore', 'pipe', 'inherit'], env: values['service-settings'] ? { ...process.env, MALLOC_ARENA_MAX: '2' } : process.env },
   );
   const last = child.stdout.trim().split('\n').at(-1) ?? '';
   try {
@@ -79,7 +82,7 @@ mkdirSync(join(here, 'results'), { recursive: true });
 // A run of some sections (--only) keeps the others' last figures; `at` names each section's run.
 const file = join(here, 'results', 'latest.json');
 const previous = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
-for (const section of chosen) (results[section] as Record<string, unknown>).at = results.at;
+for (const section of chosen) Object.assign(results[section] as Record<string, unknown>, { at: results.at, serviceSettings: results.serviceSettings });
 writeFileSync(file, `${JSON.stringify(values.only ? { ...previous, ...results } : results, null, 2)}\n`);
 printTable(results);
 
