@@ -3,9 +3,9 @@ import type { Config, PlatformName } from '../config/env.ts';
 import type { Db } from '../db/connection.ts';
 import type { LimiterScope } from './limiter.ts';
 import type { MarketplaceAdapter } from './types.ts';
-import { amazonFactory } from './amazon/index.ts';
-import { ebayFactory } from './ebay/index.ts';
-import { etsyFactory } from './etsy/index.ts';
+import { mapAmazonCarrier } from './amazon/carriers.ts';
+import { mapEbayCarrier } from './ebay/carriers.ts';
+import { mapEtsyCarrier } from './etsy/carriers.ts';
 
 export interface AdapterContext {
   db: Db;
@@ -28,22 +28,38 @@ export interface AdapterFactory {
   mapCarrier(name: string): { code: string; name?: string };
 }
 
-export const adapterFactories: AdapterFactory[] = [amazonFactory, ebayFactory, etsyFactory].filter(
-  (f): f is AdapterFactory => f !== undefined,
-);
+/**
+ * Each platform's adapter module, loaded only when the platform is used: a shop selling on Etsy alone
+ * never loads amazon-sp-api or ebay-api (the bundle keeps each in a chunk of its own). Tests and
+ * benchmarks that want all three at once import adapters/all.ts.
+ */
+const loaders: Record<PlatformName, () => Promise<AdapterFactory>> = {
+  amazon: async () => (await import('./amazon/index.ts')).amazonFactory,
+  ebay: async () => (await import('./ebay/index.ts')).ebayFactory,
+  etsy: async () => (await import('./etsy/index.ts')).etsyFactory,
+};
 
-export function createAdapters(config: Config, ctx: AdapterContext): MarketplaceAdapter[] {
+/** The platforms a worker with this config polls: every one in sandbox mode, else those with credentials. */
+export const enabledPlatforms = (config: Config): PlatformName[] =>
+  (Object.keys(loaders) as PlatformName[]).filter((p) => config.sandboxMode || config.platforms[p]);
+
+export async function createAdapters(config: Config, ctx: AdapterContext): Promise<MarketplaceAdapter[]> {
+  const factories = await Promise.all(enabledPlatforms(config).map((p) => loaders[p]()));
   if (config.sandboxMode) {
     if (!ctx.sandboxUrl) throw new Error('sandbox mode needs a sandbox URL');
     const sandboxUrl = ctx.sandboxUrl;
-    return adapterFactories.map((f) => f.forSandbox({ ...ctx, sandboxUrl }));
+    return factories.map((f) => f.forSandbox({ ...ctx, sandboxUrl }));
   }
-  return adapterFactories.flatMap((f) => f.fromConfig(config, ctx) ?? []);
+  return factories.flatMap((f) => f.fromConfig(config, ctx) ?? []);
 }
 
-/** The carrier mapping of a platform, or a clear error when its adapter is not built in. */
+const carrierMappers: Record<PlatformName, (name: string) => { code: string; name?: string }> = {
+  amazon: mapAmazonCarrier,
+  ebay: mapEbayCarrier,
+  etsy: mapEtsyCarrier,
+};
+
+/** The carrier mapping of a platform, usable without loading its client (the CLI validates with it). */
 export function carrierMapperFor(platform: PlatformName): (name: string) => { code: string; name?: string } {
-  const factory = adapterFactories.find((f) => f.platform === platform);
-  if (!factory) throw new Error(`no ${platform} adapter is available in this build`);
-  return factory.mapCarrier;
+  return carrierMappers[platform];
 }

@@ -37,30 +37,37 @@ export async function benchIngest(dir: string, total = 50_000) {
   await sandbox.close();
   const orderCount = fetched.reduce((n, f) => n + f.pages.reduce((m, p) => m + p.orders.length, 0), 0);
 
-  // The production intake, with its Redis side timed apart from the SQLite side.
-  const inner = productionFeature.intake?.(stores.services(adapters));
-  let redisMs = 0;
-  const intake: OrderIntake | undefined = inner && {
-    stage: (db, changes) => inner.stage(db, changes),
-    flush: async () => {
-      const t = performance.now();
-      await inner.flush();
-      redisMs += performance.now() - t;
-    },
+  /**
+   * One pass over the fetched pages into a fresh store. `toRedis` false: the production rows are staged
+   * in SQLite but not enqueued (the SQLite figure); true: everything, Redis included (end to end). A
+   * poll's Redis side runs beside its next page, so the two cannot be told apart within one pass.
+   */
+  const pass = async (name: string, toRedis: boolean) => {
+    const target = await benchStores(dir, name);
+    const inner = productionFeature.intake!(target.services(adapters));
+    const intake: OrderIntake = { stage: (db, changes) => inner.stage(db, changes), flush: toRedis ? () => inner.flush() : async () => undefined };
+    global.gc?.();
+    const rss = rssSampler();
+    const t0 = performance.now();
+    let dbMs = 0;
+    for (const { adapter, pages } of fetched) {
+      const summary = await pollAccount({ db: target.db, adapter: replayAdapter(adapter, pages), intake, log });
+      dbMs += summary.dbMs;
+    }
+    const ms = performance.now() - t0;
+    const peakRssMb = rss.stop();
+    const productionJobs = await target.queues.production.count();
+    await target.close();
+    return { ms, dbMs, peakRssMb, productionJobs };
   };
-
-  global.gc?.();
-  const rss = rssSampler();
-  const t0 = performance.now();
-  let dbMs = 0;
-  for (const { adapter, pages } of fetched) {
-    const summary = await pollAccount({ db: stores.db, adapter: replayAdapter(adapter, pages), intake, log });
-    dbMs += summary.dbMs;
-  }
-  const totalMs = performance.now() - t0;
-  const peakRssMb = rss.stop();
-  const sqliteMs = totalMs - redisMs;
-  const productionJobs = await stores.queues.production.count();
+  const toSqlite = await pass('ingest-sqlite', false);
+  const endToEnd = await pass('ingest-e2e', true);
+  const totalMs = endToEnd.ms;
+  const sqliteMs = toSqlite.ms;
+  const redisMs = Math.max(0, endToEnd.ms - toSqlite.ms);
+  const dbMs = toSqlite.dbMs;
+  const peakRssMb = Math.max(toSqlite.peakRssMb, endToEnd.peakRssMb);
+  const productionJobs = endToEnd.productionJobs;
 
   // The physical limit of this store: the same rows, bare prepared inserts, one transaction.
   const normalized: Order[] = fetched.flatMap(({ adapter, pages }) => pages.flatMap((p) => p.orders.map((raw) => adapter.normalize(raw))));

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
-import { adapterFactories } from '../adapters/registry.ts';
+import { adapterFactories } from '../adapters/all.ts';
 import type { MarketplaceAdapter } from '../adapters/types.ts';
 import { loadConfig, PLATFORMS, type Config } from '../config/env.ts';
 import type { SandboxOrder } from '../sandbox/generator.ts';

@@ -78,6 +78,7 @@ export async function pollAccount(deps: PollDeps, stream = 'orders', options: Po
   const cursor = timed(() => getCursor(db, accountId, stream));
 
   let flushing: Promise<void> = Promise.resolve();
+  let flushWaiting = false;
   try {
     for await (const page of adapter.fetchOrdersSince(cursor, stream, options.until)) {
       const normalized: { order: Order; raw: unknown }[] = [];
@@ -132,8 +133,13 @@ export async function pollAccount(deps: PollDeps, stream = 'orders', options: Po
       }
       // The Redis side runs beside the next page (one flush at a time): rows not enqueued yet stay
       // in SQLite as the outbox, so a crash loses nothing and the next flush picks them up.
-      if (changes.length > 0 && intake) {
-        flushing = flushing.then(() => intake.flush());
+      // A flush takes every row committed so far, so one waiting behind the running one is enough.
+      if (changes.length > 0 && intake && !flushWaiting) {
+        flushWaiting = true;
+        flushing = flushing.then(() => {
+          flushWaiting = false;
+          return intake.flush();
+        });
         flushing.catch(() => undefined); // awaited below; a failure must not be an unhandled rejection meanwhile
       }
       options.onPage?.(summary);

@@ -39,7 +39,7 @@ export async function openMarketplaceSession(config: Config, only?: string[]): P
     sandboxUrl ??= existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined;
     if (!sandboxUrl) throw new ValidationError('sandbox mode (no marketplace credentials): start the worker first (npm start), or run `npm run sandbox` and set SANDBOX_URL');
   }
-  const all = createAdapters(config, { db: ctx.db, log, sandboxUrl, rateLimitPerMinute: config.rateLimitPerMinute, cacheTtlSeconds: config.cacheTtlSeconds, limiterScope: limits.scope });
+  const all = await createAdapters(config, { db: ctx.db, log, sandboxUrl, rateLimitPerMinute: config.rateLimitPerMinute, cacheTtlSeconds: config.cacheTtlSeconds, limiterScope: limits.scope });
   const adapters = only?.length ? all.filter((a) => only.some((o) => o === accountId(a.platform, a.accountId) || o === a.platform || o === a.accountId)) : all;
   if (only?.length && adapters.length === 0) {
     throw new ValidationError(`--account: none of ${only.join(', ')} is configured; the accounts are ${all.map((a) => accountId(a.platform, a.accountId)).join(', ') || '(none)'}`, 'account');

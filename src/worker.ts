@@ -162,7 +162,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
 
     const adapters = options.adapters
       ? options.adapters({ db, sandboxUrl, limiterScope })
-      : createAdapters(config, { db, log, sandboxUrl, rateLimitPerMinute: config.rateLimitPerMinute, cacheTtlSeconds: config.cacheTtlSeconds, limiterScope });
+      : await createAdapters(config, { db, log, sandboxUrl, rateLimitPerMinute: config.rateLimitPerMinute, cacheTtlSeconds: config.cacheTtlSeconds, limiterScope });
     cleanups.push(async () => {
       for (const a of adapters) await a.close?.();
     });

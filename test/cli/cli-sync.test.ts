@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adapterFactories } from '../../adapters/registry.ts';
+import { adapterFactories } from '../../adapters/all.ts';
 import { startSandbox, type Sandbox } from '../../sandbox/server.ts';
 import { REDIS_URL, redisPrefix, tempDir } from '../support/env.ts';
 

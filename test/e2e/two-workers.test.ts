@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adapterFactories } from '../../adapters/registry.ts';
+import { adapterFactories } from '../../adapters/all.ts';
 import { startSandbox, type Sandbox } from '../../sandbox/server.ts';
 import { freePort, REDIS_URL, redisPrefix, tempDir } from '../support/env.ts';
 import { busiestWindow, spawnWorker, type WorkerProcess } from '../support/processes.ts';

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../sandbox/server.ts';
-import { adapterFactories } from '../../adapters/registry.ts';
+import { adapterFactories } from '../../adapters/all.ts';
 
 /** The platforms whose adapters exist: the worker polls exactly these in sandbox mode. */
 const PLATFORMS = adapterFactories.map((f) => f.platform);

@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adapterFactories, carrierMapperFor } from '../../adapters/registry.ts';
+import { adapterFactories } from '../../adapters/all.ts';
+import { carrierMapperFor } from '../../adapters/registry.ts';
 import { loadProductionRules } from '../../config/production.ts';
 import type { Db } from '../../db/connection.ts';
 import { listOrders } from '../../db/reports.ts';

@@ -17,7 +17,7 @@ export interface AccountCheckOptions {
   /** Sandbox mode: the sandbox the worker would use. */
   sandboxUrl?: string;
   /** The adapters to check (default: the worker's, from the registry). Tests send real-looking credentials to a sandbox with it. */
-  adapters?: (config: Config, ctx: AdapterContext) => MarketplaceAdapter[];
+  adapters?: (config: Config, ctx: AdapterContext) => MarketplaceAdapter[] | Promise<MarketplaceAdapter[]>;
   deadlineMs?: number;
 }
 
@@ -34,7 +34,7 @@ export async function checkAccounts(o: AccountCheckOptions): Promise<DoctorCheck
     cacheTtlSeconds: o.config.cacheTtlSeconds,
     limiterScope: { signal: deadline.signal },
   };
-  const adapters = (o.adapters ?? createAdapters)(o.config, ctx);
+  const adapters = await (o.adapters ?? createAdapters)(o.config, ctx);
   try {
     const found = await Promise.all(
       adapters.map(async (adapter): Promise<DoctorCheck[]> => {
