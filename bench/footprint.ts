@@ -111,10 +111,73 @@ async function runVariant(dir: string, sandboxUrl: string, variant: Variant, min
   };
 }
 
-export async function benchFootprint(dir: string, minutes: number, variants: Variant[] = Object.keys(VARIANTS) as Variant[]) {
-  // The bundle is what `npm start` runs: build it as `npm start` would.
+/** The bundle is what `npm start` runs: built as `npm start` builds it. */
+function buildBundle() {
   const built = spawnSync(process.execPath, ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', '.ci/build.ts'], { stdio: 'inherit' });
   if (built.status !== 0) throw new Error('the bundle did not build');
+}
+
+/** Orders stored in the worker's database (read-only; 0 while it does not exist yet). */
+async function storedOrders(dbPath: string): Promise<number> {
+  const { default: Database } = await import('better-sqlite3');
+  try {
+    const db = new Database(dbPath, { readonly: true, fileMustExist: true, timeout: 2_000 });
+    try {
+      return (db.prepare('SELECT count(*) AS n FROM orders').get() as { n: number }).n;
+    } finally {
+      db.close();
+    }
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * A backlog as a new shop's first sync meets it: the sandbox (its own process, limits x10,000 so the
+ * API is not what is measured) holds `orders` orders over the three platforms; the worker (bundle +
+ * settings, as `npm start`) drains it. Peak RSS while it does, and orders per second end to end.
+ */
+export async function benchBacklog(dir: string, orders: number) {
+  buildBundle();
+  const port = await freePort();
+  const perPlatform = Math.ceil(orders / 3);
+  const sandbox = spawn(
+    process.execPath,
+    ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', 'sandbox/main.ts', '--port', String(port), '--rate-scale', '10000', '--initial-orders', String(perPlatform), '--seed', '13'],
+    { stdio: 'ignore' },
+  );
+  const sandboxUrl = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 1_200 && !(await fetch(`${sandboxUrl}/__sandbox/health`).catch(() => undefined))?.ok; i++) await sleep(100);
+  const prefix = `osw-bench-backlog-${randomUUID().slice(0, 6)}`;
+  const dataDir = join(dir, prefix);
+  const httpPort = await freePort();
+  const { args, env } = VARIANTS['bundle + settings'];
+  const t0 = Date.now();
+  const worker = spawn(process.execPath, args, {
+    env: { PATH: process.env.PATH, ENV_FILE: '/nonexistent', ...env, SANDBOX_URL: sandboxUrl, SANDBOX_RATE_SCALE: '10000', REDIS_URL, REDIS_PREFIX: prefix, DATA_DIR: dataDir, HTTP_PORT: String(httpPort), POLL_INTERVAL: '2s', LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  let peakRssMb = 0;
+  let stored = 0;
+  const total = perPlatform * 3;
+  while (stored < total && Date.now() - t0 < 15 * 60_000) {
+    await sleep(500);
+    peakRssMb = Math.max(peakRssMb, usage(worker.pid!)?.rssMb ?? 0);
+    stored = await storedOrders(join(dataDir, 'orders.sqlite'));
+  }
+  const seconds = (Date.now() - t0) / 1000;
+  const afterRssMb = usage(worker.pid!)?.rssMb;
+  worker.kill('SIGTERM');
+  await new Promise((r) => worker.once('exit', r));
+  sandbox.kill('SIGTERM');
+  const redis = new Redis(REDIS_URL);
+  await deleteKeysWithPrefix(redis, prefix);
+  await redis.quit();
+  return { orders: total, stored, seconds: round(seconds, 1), ordersPerSecondEndToEnd: Math.round(stored / seconds), peakRssMb, rssAfterMb: afterRssMb };
+}
+
+export async function benchFootprint(dir: string, minutes: number, variants: Variant[] = Object.keys(VARIANTS) as Variant[]) {
+  buildBundle();
   const port = await freePort();
   const sandbox = spawn(
     process.execPath,

@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
  * prints a table and writes bench/results/latest.json. `--only ingest,idle` picks sections;
  * `--quick` shrinks the workloads for a smoke run.
  */
-const SECTIONS = ['ingest', 'idle', 'budget', 'latency', 'memory', 'csv', 'footprint'] as const;
+const SECTIONS = ['ingest', 'idle', 'budget', 'latency', 'memory', 'csv', 'footprint', 'backlog'] as const;
 type Section = (typeof SECTIONS)[number];
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -43,6 +43,9 @@ async function runSection(section: Section, quick: boolean): Promise<unknown> {
         const { benchFootprint } = await import('./footprint.ts');
         return await benchFootprint(dir, Number(values['footprint-minutes'] ?? (quick ? 1 : 10)));
       }
+      case 'backlog':
+        // The first sync of a new shop as the worker process meets it (the sandbox in another process).
+        return await (await import('./footprint.ts')).benchBacklog(dir, quick ? 6_000 : 50_000);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -125,6 +128,10 @@ function printTable(r: Record<string, any>) {
   if (r.memory && !r.memory.error) {
     add('steady RSS MB after polling cycles', r.memory.steadyRssMb, '<= 150');
     add('heap growth MB / 100 cycles (2nd half)', r.memory.heapGrowthMbPer100CyclesSecondHalf, '~0');
+  }
+  if (r.backlog && !r.backlog.error) {
+    add(`worker process draining a ${r.backlog.orders}-order backlog: orders/s end to end`, r.backlog.ordersPerSecondEndToEnd, '>= 5000');
+    add('  peak RSS MB while draining it', r.backlog.peakRssMb, '<= 250');
   }
   if (r.footprint && !r.footprint.error) {
     for (const f of r.footprint.runs) {
