@@ -32,12 +32,12 @@ export interface HttpServerDeps {
 
 const WILDCARD = new Set(['0.0.0.0', '::', '']);
 /**
- * Shown under a queue's name in Bull Board. The production queue has no BullMQ worker on purpose,
- * so the board marks it "No workers"; Bull Board 9 can only hide that badge for every queue at once.
+ * Shown under a queue's name in Bull Board. The production queue's one worker is the print desk
+ * (jobs/production/lifecycle.ts): it processes nothing by itself, people take jobs through it.
  */
 const BOARD_DESCRIPTIONS: Partial<Record<QueueName, string>> = {
   production:
-    'Printing is taken by hand, so "No workers" is expected here: take the next print with `npm run ordersync -- production take` or POST /api/production/take, then mark it printed or failed.',
+    'Printing is taken by hand: the one worker here is the print desk, which processes nothing by itself. Jobs wait until a person takes the next print with `npm run ordersync -- production take` or POST /api/production/take, then marks it printed or failed.',
 };
 const READY_WAIT_MS = 1_000;
 

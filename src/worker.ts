@@ -62,6 +62,8 @@ export interface WorkerFeature {
   start?: (s: WorkerServices) => Promise<void>;
   /** An account that was unhealthy polled successfully again. */
   accountHealthy?: (s: WorkerServices, accountId: string) => Promise<void>;
+  /** Workers that take jobs by hand (no processor): never run, closed with the others at shutdown. */
+  manualWorkers?: (s: WorkerServices) => Worker[];
   /** Housekeeping this feature runs on a schedule (the maintenance queue). */
   periodic?: (s: WorkerServices) => PeriodicTask[];
 }
@@ -186,7 +188,9 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     for (const w of workers) logConnectionState(w, `worker ${w.name}`, log);
     pollWorker.on('failed', (job, err) => log.warn({ job: job?.name, err }, 'poll failed'));
     // Workers close first on stop, letting a running job finish (bounded by SHUTDOWN_TIMEOUT).
-    cleanups.push(() => closeWorkers(workers, config.shutdownTimeoutMs, log));
+    const manualWorkers = features.flatMap((f) => f.manualWorkers?.(services) ?? []);
+    for (const w of manualWorkers) logConnectionState(w, `desk ${w.name}`, log);
+    cleanups.push(() => closeWorkers([...workers, ...manualWorkers], config.shutdownTimeoutMs, log));
 
     for (const f of features) await f.start?.(services);
     await intake?.flush();

@@ -5,7 +5,7 @@ import { openCliContext } from '../../src/cli-context.ts';
 import { ValidationError } from '../../src/errors.ts';
 import type { WorkerFeature, WorkerServices } from '../../src/worker.ts';
 import { createProductionIntake, requeueQueuedRows } from './intake.ts';
-import { markFailed, markPacked, markPrinted, productionView, reprint, takeNext, type LifecycleDeps } from './lifecycle.ts';
+import { markFailed, markPacked, markPrinted, openPrintDesk, productionView, reprint, takeNext, type LifecycleDeps } from './lifecycle.ts';
 import { parseFailedRequest, parseProductionId, parseTakeRequest } from './production-input.ts';
 import { markLinesShipped } from './store.ts';
 
@@ -30,9 +30,17 @@ const lifecycleDeps = (s: Pick<WorkerServices, 'db' | 'queues' | 'redis' | 'pref
   prefix: s.prefix,
 });
 
+/** One print desk per running worker: the routes take jobs through it, the shutdown closes it. */
+const desks = new WeakMap<WorkerServices, ReturnType<typeof openPrintDesk>>();
+function printDesk(s: WorkerServices) {
+  let desk = desks.get(s);
+  if (!desk) desks.set(s, (desk = openPrintDesk(s.redis, s.prefix)));
+  return desk;
+}
+
 function productionRoutes(s: WorkerServices) {
   const rules = productionRules(s.config.productionRulesPath);
-  const deps = lifecycleDeps(s);
+  const deps = { ...lifecycleDeps(s), desk: printDesk(s) };
   return async (root: FastifyInstance) => {
     await root.register(async (app) => {
     app.setErrorHandler((err, _req, reply) => {
@@ -71,6 +79,7 @@ export const productionFeature: WorkerFeature = {
   name: 'production',
   intake: (s) => createProductionIntake({ db: s.db, queues: s.queues, rules: productionRules(s.config.productionRulesPath), log: s.log.child({ component: 'production' }) }),
   routes: productionRoutes,
+  manualWorkers: (s) => [printDesk(s)],
   start: async (s) => void (await requeueQueuedRows(s.db, s.queues)),
 };
 

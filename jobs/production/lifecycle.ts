@@ -18,7 +18,17 @@ export interface LifecycleDeps {
   queues: Queues;
   connection: ConnectionOptions;
   prefix: string;
+  /** The worker process's print desk (see `openPrintDesk`); a CLI call opens a desk of its own. */
+  desk?: Worker<ProductionJobData>;
 }
+
+/**
+ * The production queue's taker by hand: a BullMQ worker without a processor (manual processing) that
+ * never runs on its own. The worker process keeps one open, so Bull Board shows the queue as served
+ * (not an orange "No workers") while jobs wait for a person to take them.
+ */
+export const openPrintDesk = (connection: ConnectionOptions, prefix: string) =>
+  new Worker<ProductionJobData>('production', null, { connection, prefix, lockDuration: PRINT_LOCK_MS, autorun: false });
 
 function row(db: Db, id: number): ProductionRow {
   const r = productionRows(db, eq(productionItems.id, id))[0];
@@ -38,12 +48,7 @@ async function jobOf(deps: LifecycleDeps, r: ProductionRow): Promise<Job<Product
  * printer group that come first are put straight back, keeping their priority.
  */
 export async function takeNext(deps: LifecycleDeps, opts: { group?: string; by?: string } = {}) {
-  const worker = new Worker<ProductionJobData>('production', null, {
-    connection: deps.connection,
-    prefix: deps.prefix,
-    lockDuration: PRINT_LOCK_MS,
-    autorun: false,
-  });
+  const worker = deps.desk ?? openPrintDesk(deps.connection, deps.prefix);
   const token = randomUUID();
   const skipped: Job<ProductionJobData>[] = [];
   try {
@@ -79,7 +84,7 @@ export async function takeNext(deps: LifecycleDeps, opts: { group?: string; by?:
     }
   } finally {
     for (const job of skipped) await job.moveToWait(token);
-    await worker.close();
+    if (worker !== deps.desk) await worker.close();
   }
 }
 

@@ -129,8 +129,10 @@ describe('GET /metrics after a sandbox sync', () => {
   it('describes the hand-worked production queue in Bull Board', async () => {
     const res = await fetch(`${worker.httpUrl}/admin/queues/api/queues?page=1&jobsPerPage=1`, { headers: AUTH });
     expect(res.status).toBe(200);
-    const { queues } = (await res.json()) as { queues: { name: string; description?: string }[] };
+    const { queues } = (await res.json()) as { queues: { name: string; description?: string; hasWorkers?: boolean }[] };
     expect(queues.find((q) => q.name === 'production')?.description).toMatch(/taken by hand.*production take/);
+    // The print desk counts as its worker: no orange "No workers" while the worker process runs.
+    expect(queues.find((q) => q.name === 'production')?.hasWorkers).toBe(true);
     expect(queues.find((q) => q.name === 'poll')?.description).toBeUndefined();
   });
 });
