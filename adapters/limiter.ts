@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import Bottleneck from 'bottleneck';
-import { ShutdownError } from '../src/errors.ts';
+import { ShutdownError, TransientError } from '../src/errors.ts';
 import type { Metrics } from '../src/metrics.ts';
 import type { RateLimit } from './types.ts';
 
@@ -20,15 +20,17 @@ export interface LimiterScope {
 /** A Redis limiter's keys outlive a quiet spell this long; by then every bucket would be full again. */
 const SHARED_STATE_TTL_MS = 25 * 3_600_000;
 /**
- * A running call counts against maxConcurrent in Redis until it ends, or this long after it
- * started: a process killed mid-call must not hold its slot for ever.
+ * A running call of an operation with `maxConcurrent` counts against it in Redis until it ends, or
+ * this long after it started: a process killed mid-call must not hold its slot for ever. Longer than
+ * any call can take (Amazon: two sends of up to 120 s each, and a token refresh), because Bottleneck
+ * rejects a call still running at that point (mapped to TransientError: it may have been sent).
  */
-const SHARED_JOB_EXPIRATION_MS = 120_000;
+const SHARED_JOB_EXPIRATION_MS = 10 * 60_000;
 
 /**
  * One Bottleneck per operation, built from the platform's published limits as a token bucket:
  * `burst` tokens to start, one more every 1/rate seconds, never above `burst`. A per-day quota
- * chains a second limiter whose reservoir refills every 24 h. MARKETPLACE_API_RATE_LIMIT is a
+ * takes a token from a second limiter first, whose reservoir refills every 24 h. MARKETPLACE_API_RATE_LIMIT is a
  * ceiling on top (requests per minute), never a way to exceed the published figures.
  */
 let rateScale = 1;
@@ -50,8 +52,10 @@ export class OperationLimiters {
   private readonly scope: LimiterScope;
   /** The metrics' platform label: the account name's platform part (`amazon` of `amazon:SELLER`). */
   private readonly platform: string;
-  /** Every limiter made, the chained day limiters included (all are stopped). */
+  /** Every limiter made, the day limiters included (all are stopped). */
   private readonly all: Bottleneck[] = [];
+  /** The daily quota an operation draws from (eBay, Etsy), taken before the operation's own token. */
+  private readonly days = new Map<string, Bottleneck>();
 
   /** `name` tells accounts apart in Redis (`amazon:SELLER`); needed with a shared scope. */
   constructor(limits: Record<string, RateLimit>, ceilingPerMinute?: number, scope: LimiterScope = {}, name = 'default') {
@@ -59,7 +63,7 @@ export class OperationLimiters {
     this.scope = scope;
     this.platform = name.split(':')[0]!;
     this.ceilingPerSecond = ceilingPerMinute ? ceilingPerMinute / 60 : Infinity;
-    // Operations sharing a daily quota (eBay, Etsy) share one chained day limiter.
+    // Operations sharing a daily quota (eBay, Etsy) share one day limiter.
     const daily = new Map<number, Bottleneck>();
     for (const [op, limit] of Object.entries(limits)) {
       const limiter = this.create(`${name}:${op}`, this.settings(limit));
@@ -70,7 +74,7 @@ export class OperationLimiters {
           day = this.create(`${name}:day`, { reservoir: perDay, reservoirRefreshAmount: perDay, reservoirRefreshInterval: 86_400_000 });
           daily.set(limit.perDay, day);
         }
-        limiter.chain(day);
+        this.days.set(op, day);
       }
       this.limiters.set(op, limiter);
     }
@@ -136,17 +140,26 @@ export class OperationLimiters {
 
   private async run<T>(limiter: Bottleneck, op: string, fn: () => Promise<T>): Promise<T> {
     const { signal, shared } = this.scope;
+    const day = this.days.get(op);
+    // Only a slot (maxConcurrent) needs the expiration in Redis; a rate token is spent either way.
+    const expiring = shared && this.limits[op]?.maxConcurrent ? { expiration: SHARED_JOB_EXPIRATION_MS } : {};
     if (signal?.aborted) throw new ShutdownError(`${op} not sent`);
     const call = this.scope.metrics?.limitedCall(this.platform, op);
     const run = () => {
       if (signal?.aborted) throw new ShutdownError(`${op} not sent`);
       return call ? call.send(fn) : fn();
     };
+    // The day's quota first, then the operation's own bucket: a call waiting hours for tomorrow's quota
+    // never holds a slot (nor runs into the slot's expiration) meanwhile.
+    const inOwnBucket = () => limiter.schedule(expiring, run);
     try {
-      return await (shared ? limiter.schedule({ expiration: SHARED_JOB_EXPIRATION_MS }, run) : limiter.schedule(run));
+      return await (day ? day.schedule(inOwnBucket) : inOwnBucket());
     } catch (err) {
       // A call dropped from the queue by stop() at shutdown.
       if (signal?.aborted && err instanceof Bottleneck.BottleneckError) throw new ShutdownError(`${op} not sent`);
+      if (err instanceof Bottleneck.BottleneckError && /timed out/.test(err.message)) {
+        throw new TransientError(`${op} ran past ${SHARED_JOB_EXPIRATION_MS / 60_000} min; it may have been sent (${err.message})`);
+      }
       throw err;
     } finally {
       call?.leave();

@@ -22,7 +22,8 @@ export function keysOf(db: Db): DataKeys {
 /** How long one statement waits for SQLite's write lock, blocking (see withWriteRetry for longer). */
 export const BUSY_TIMEOUT_MS = 250;
 
-const MIGRATIONS = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
+/** db/migrations beside this module (dist/migrations in the bundle, which copies them there). */
+export const MIGRATIONS_FOLDER = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
 
 /**
  * Opens (creating when needed) the SQLite database and applies pending migrations.
@@ -40,7 +41,7 @@ export function openDatabase(path: string, keys: DataKeys): Db {
   sqlite.pragma('foreign_keys = ON');
   const db = drizzle(sqlite, { schema }) as Db;
   keysByConnection.set(sqlite, keys);
-  migrate(db, { migrationsFolder: MIGRATIONS });
+  migrate(db, { migrationsFolder: MIGRATIONS_FOLDER });
   return db;
 }
 

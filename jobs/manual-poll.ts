@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { MarketplaceAdapter } from '../adapters/types.ts';
 import { accountId as makeAccountId, ensureAccount, getCursor, setCursor } from '../db/accounts.ts';
 import type { Db } from '../db/connection.ts';
-import { errorMessage } from '../src/errors.ts';
+import { errorMessage, ShutdownError } from '../src/errors.ts';
 import { pollLeaseKey, withLease } from './lease.ts';
 import { pollAccount, type OrderIntake, type PollSummary } from './poll.ts';
 
@@ -16,6 +16,8 @@ export interface ManualPollDeps {
   intake?: OrderIntake;
   log: Logger;
   onAccountHealthy?: (accountId: string) => Promise<void>;
+  /** Ctrl-C: a wait for the worker's lease ends at once (as the limiter's waits do). */
+  signal?: AbortSignal;
 }
 
 const LEASE_MS = 60_000;
@@ -28,10 +30,11 @@ const LEASE_RETRY_MS = 500;
 async function underLease<T>(deps: ManualPollDeps, accountId: string, stream: string, waitMs: number, fn: () => Promise<T>): Promise<T> {
   const end = Date.now() + waitMs;
   for (;;) {
+    if (deps.signal?.aborted) throw new ShutdownError(`the poll of ${accountId} was not started`);
     const run = await withLease(deps.redis, pollLeaseKey(deps.prefix, accountId, stream), LEASE_MS, fn);
     if (run.held) return run.value;
     if (Date.now() > end) throw new Error(`another poll of ${accountId} (${stream}) has been running for over ${Math.round(waitMs / 1000)} s; try again later`);
-    await sleep(LEASE_RETRY_MS);
+    await sleep(LEASE_RETRY_MS, undefined, { signal: deps.signal }).catch(() => undefined);
   }
 }
 
@@ -130,10 +133,11 @@ export async function backfillAccount(
       const end = Math.min(start + windowMs, until);
       const before = { fetched: progress.fetched, inserted: progress.inserted, updated: progress.updated };
       const summary = await pollAccount(
-        { db: deps.db, adapter, intake: deps.intake, log: deps.log },
+        { db: deps.db, adapter, intake: deps.intake, onAccountHealthy: deps.onAccountHealthy, log: deps.log },
         BACKFILL_STREAM,
         {
           until: new Date(end).toISOString(),
+          recordPoll: false,
           onPage: (s) => {
             Object.assign(progress, { fetched: before.fetched + s.fetched, inserted: before.inserted + s.inserted, updated: before.updated + s.updated, elapsedMs: now() - t0 });
             onProgress({ ...progress });

@@ -55,6 +55,11 @@ export interface PollDeps {
 export interface PollOptions {
   /** Closes the range read (a backfill window); the regular poll leaves it open. */
   until?: string;
+  /**
+   * False for a backfill: its reads do not count as the account's last poll (the stalled-sync alert
+   * and the poll-age metric are about the regular poll).
+   */
+  recordPoll?: boolean;
   /** After each committed page, with the running totals (the backfill's progress). */
   onPage?: (summary: Readonly<PollSummary>) => void;
 }
@@ -168,7 +173,7 @@ export async function pollAccount(deps: PollDeps, stream = 'orders', options: Po
           markAccountHealth(db, accountId, true, null);
           recordEvent(db, { type: 'account.healthy', accountId, message: 'poll succeeded again' });
         }
-        markPolled(db, accountId);
+        if (options.recordPoll !== false) markPolled(db, accountId);
         return account !== undefined && !account.healthy;
       }).immediate,
     ),

@@ -30,14 +30,34 @@ export const multiLine = (max: number) =>
 /** A database id in a path or argument: digits only. */
 export const idParam = z.string().regex(/^[1-9]\d{0,11}$/, 'must be a positive whole number').transform(Number);
 
-/** A date or time in the past, as an operator types it: `2026-10-01` (UTC midnight) or a full ISO time. */
-export const pastDate = z
-  .string({ error: 'must be a date' })
-  .trim()
-  .regex(/^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/, 'must be a date like 2026-10-01 or an ISO time like 2026-10-01T08:00:00Z')
-  .transform((s) => new Date(s.length === 10 ? `${s}T00:00:00Z` : s))
-  .refine((d) => !Number.isNaN(d.getTime()), 'is not a real date')
-  .refine((d) => d.getTime() <= Date.now(), 'must not be in the future');
+const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+
+/**
+ * A day (2026-03-01: its start, UTC) or a time (2026-03-01T14:00, UTC unless it names a zone), as an
+ * ISO string. The day written must exist (Date would roll 2026-02-31 over into March).
+ */
+export const dateSchema = singleLine(40)
+  .regex(ISO_DATE, 'must be a date: YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][Z|±HH:MM]')
+  .refine((s) => {
+    const match = ISO_DATE.exec(s);
+    if (!match) return true; // the pattern has said so already
+    const [, y, m, d] = match.map(Number);
+    const day = new Date(Date.UTC(y!, m! - 1, d!));
+    return day.getUTCFullYear() === y && day.getUTCMonth() === m! - 1 && day.getUTCDate() === d;
+  }, 'is not a day of the calendar')
+  .transform((s, ctx) => {
+    const m = ISO_DATE.exec(s)!;
+    const text = m[4] === undefined ? `${s.slice(0, 10)}T00:00:00Z` : m[7] ? s.replace(' ', 'T') : `${s.replace(' ', 'T')}Z`;
+    const t = Date.parse(text);
+    if (Number.isNaN(t)) {
+      ctx.addIssue({ code: 'custom', message: 'is not a time of day' });
+      return z.NEVER;
+    }
+    return new Date(t).toISOString();
+  });
+
+/** A date or time not in the future (`backfill --since`), read as `dateSchema` reads it. */
+export const pastDate = dateSchema.transform((iso) => new Date(iso)).refine((d) => d.getTime() <= Date.now(), 'must not be in the future');
 
 /** Parses input with a schema; the first problem becomes a ValidationError naming the field. */
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown, what = 'input'): z.output<S> {

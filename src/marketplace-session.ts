@@ -20,6 +20,8 @@ export interface MarketplaceSession extends CliContext {
   log: Logger;
   /** Aborts waits for rate-limit tokens (Ctrl-C): what was committed stays, the rest resumes next time. */
   cancel(reason: string): void;
+  /** Aborted by `cancel`. */
+  signal: AbortSignal;
 }
 
 /**
@@ -52,6 +54,7 @@ export async function openMarketplaceSession(config: Config, only?: string[]): P
     intake,
     log,
     cancel: (reason) => controller.abort(new ShutdownError(reason)),
+    signal: controller.signal,
     close: async () => {
       controller.abort(new ShutdownError('closing'));
       for (const a of all) await a.close?.();

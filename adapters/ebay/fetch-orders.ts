@@ -27,11 +27,21 @@ export async function* fetchEbayOrders(client: EbayClient, settings: EbayFetchSe
   // A backfill window is closed (`until`); the regular poll's range stays open, as said above.
   const filter = `lastmodifieddate:[${new Date(from).toISOString()}..${until ? new Date(until).toISOString() : ''}]`;
   const limit = Math.min(settings.pageSize, EBAY_MAX_PAGE_SIZE);
-  for (let offset = 0; ; offset += limit) {
-    const page = await client.call<EbayOrderPage>('getOrders', (api) => api.sell.fulfillment.getOrders({ filter, limit, offset }));
-    const orders = Array.isArray(page?.orders) ? page.orders : [];
-    const last = !page?.next || orders.length === 0;
-    yield { orders, nextCursor: last ? startedAt : (cursor ?? new Date(from).toISOString()) };
-    if (last) return;
+  const unchangedCursor = cursor ?? new Date(from).toISOString();
+  // In a closed window, an order modified while we page leaves the result and shifts the offsets
+  // past one we have not read: when eBay's total moved between the first and the last page, the
+  // window is read again (the upserts make a second read harmless), a few times at most.
+  for (let read = 1; ; read++) {
+    let firstTotal: number | undefined;
+    for (let offset = 0; ; offset += limit) {
+      const page = await client.call<EbayOrderPage>('getOrders', (api) => api.sell.fulfillment.getOrders({ filter, limit, offset }));
+      const orders = Array.isArray(page?.orders) ? page.orders : [];
+      firstTotal ??= page?.total;
+      const last = !page?.next || orders.length === 0;
+      const shifted = !!until && last && page?.total !== firstTotal && read < 3;
+      yield { orders, nextCursor: last && !shifted ? startedAt : unchangedCursor };
+      if (shifted) break;
+      if (last) return;
+    }
   }
 }

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import axios, { AxiosError, type AxiosInstance, type AxiosRequestConfig } from 'axios';
 import type { Logger } from 'pino';
 import { getTokens, saveTokens } from '../../db/accounts.ts';
@@ -12,6 +13,9 @@ import { etsyLimits } from './limits.ts';
 export const ETSY_API_URL = 'https://openapi.etsy.com';
 /** Refresh this long before the access token's hour is up. */
 const REFRESH_MARGIN_MS = 5 * 60_000;
+/** How long a refused refresh looks for another process's fresh tokens (10 x 200 ms). */
+const RACE_WAIT_STEPS = 10;
+const RACE_WAIT_STEP_MS = 200;
 
 export interface EtsyClientOptions {
   db: Db;
@@ -178,8 +182,14 @@ export class EtsyClient {
     try {
       await this.refreshWithEtsy(reason);
     } catch (err) {
-      // Refused because another process used the same refresh token a moment before us: take its result.
-      if (err instanceof AuthError && this.adoptStoredTokens()) return;
+      // Refused because another process used the same refresh token a moment before us: its answer
+      // may still be on the way to the database, so look for it for a couple of seconds.
+      if (err instanceof AuthError) {
+        for (let i = 0; i < RACE_WAIT_STEPS; i++) {
+          if (this.adoptStoredTokens()) return;
+          await sleep(RACE_WAIT_STEP_MS);
+        }
+      }
       throw err;
     }
   }

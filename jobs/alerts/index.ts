@@ -5,6 +5,7 @@ import { errorMessage } from '../../src/errors.ts';
 import type { WorkerFeature, WorkerServices } from '../../src/worker.ts';
 import { productionRules } from '../production/index.ts';
 import type { AlertDelivery } from './alert.ts';
+import { withLease } from '../lease.ts';
 import { checkAtRiskJobs, checkStalledSyncs, newestEventId, scanEvents, type CheckDeps } from './checks.ts';
 import { conditionState } from './condition-state.ts';
 import { postWebhook } from './deliver-webhook.ts';
@@ -12,6 +13,8 @@ import { destinationLabel, destinations, webhookUrlOf, type RetryPlan } from './
 import { createMailer, sendAlertEmail, type Mailer } from './send-email.ts';
 
 const SCAN_EVENTS_EVERY_MS = 10_000;
+/** A scan holds the lease this long at most without renewing it (it renews while it runs). */
+const SCAN_LEASE_MS = 60_000;
 const STALLED_CHECK_EVERY_MS = 60_000;
 const AT_RISK_CHECK_EVERY_MS = 5 * 60_000;
 
@@ -88,7 +91,16 @@ export function createAlertsFeature(opts: AlertsOptions = {}): WorkerFeature {
     periodic: (s) => {
       const on = scheduled && enabled(s);
       return [
-        { name: 'alerts-scan-events', everyMs: on ? SCAN_EVENTS_EVERY_MS : undefined, run: () => scanEvents(checkDeps(s)) },
+        {
+          name: 'alerts-scan-events',
+          everyMs: on ? SCAN_EVENTS_EVERY_MS : undefined,
+          // One scan at a time across worker processes: two would race on the conditions (a stale
+          // "unhealthy" raised again after its recovery was sent).
+          run: async () => {
+            const scan = await withLease(s.redis, `${s.prefix}:lease:alerts-scan`, SCAN_LEASE_MS, () => scanEvents(checkDeps(s)));
+            return scan.held ? scan.value : { events: 0, alerts: 0, skipped: 'another worker is scanning' };
+          },
+        },
         {
           name: 'alerts-stalled-syncs',
           everyMs: on ? STALLED_CHECK_EVERY_MS : undefined,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { PLATFORMS } from '../../config/env.ts';
-import { parseInput, singleLine } from '../../src/input.ts';
+import { dateSchema, parseInput, singleLine } from '../../src/input.ts';
 
 /**
  * The inputs of the data views (orders, report), one schema each for the CLI's options and the HTTP
@@ -26,32 +26,6 @@ export const daysSchema = wholeNumber(1, 366, 'days');
 export const limitSchema = wholeNumber(1, 1000, 'orders');
 export const platformSchema = z.enum(PLATFORMS as [(typeof PLATFORMS)[number], ...(typeof PLATFORMS)[number][]], { error: `must be one of ${PLATFORMS.join(', ')}` });
 export const statusSchema = z.enum(ORDER_STATUSES, { error: `must be one of ${ORDER_STATUSES.join(', ')}` });
-
-const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
-
-/**
- * A day (2026-03-01: its start, UTC) or a time (2026-03-01T14:00, UTC unless it names a zone), as an
- * ISO string. The day written must exist (Date would roll 2026-02-31 over into March).
- */
-export const dateSchema = singleLine(40)
-  .regex(ISO_DATE, 'must be a date: YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][Z|±HH:MM]')
-  .refine((s) => {
-    const match = ISO_DATE.exec(s);
-    if (!match) return true; // the pattern has said so already
-    const [, y, m, d] = match.map(Number);
-    const day = new Date(Date.UTC(y!, m! - 1, d!));
-    return day.getUTCFullYear() === y && day.getUTCMonth() === m! - 1 && day.getUTCDate() === d;
-  }, 'is not a day of the calendar')
-  .transform((s, ctx) => {
-    const m = ISO_DATE.exec(s)!;
-    const text = m[4] === undefined ? `${s.slice(0, 10)}T00:00:00Z` : m[7] ? s.replace(' ', 'T') : `${s.replace(' ', 'T')}Z`;
-    const t = Date.parse(text);
-    if (Number.isNaN(t)) {
-      ctx.addIssue({ code: 'custom', message: 'is not a time of day' });
-      return z.NEVER;
-    }
-    return new Date(t).toISOString();
-  });
 
 /** `ordersync report --days N` and `GET /api/report?days=N`. */
 export const reportQuerySchema = z.strictObject({ days: daysSchema.default(7) });

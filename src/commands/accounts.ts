@@ -25,7 +25,7 @@ export interface AccountStatus {
  * bucket, `b_<prefix>:limits:<account>:day:<version>_settings`); the newest version when the
  * limits changed. Null when the account has no daily quota or has made no call yet.
  */
-async function callsLeftToday(redis: Redis, prefix: string, account: string): Promise<number | null> {
+async function callsLeftToday(redis: Redis, prefix: string, account: string, now: number): Promise<number | null> {
   const keys: string[] = [];
   let cursor = '0';
   do {
@@ -35,9 +35,11 @@ async function callsLeftToday(redis: Redis, prefix: string, account: string): Pr
   } while (cursor !== '0');
   let newest: { at: number; reservoir: number } | undefined;
   for (const key of keys) {
-    const [reservoir, refreshed] = await redis.hmget(key, 'reservoir', 'lastReservoirRefresh');
+    const [reservoir, refreshed, amount, interval] = await redis.hmget(key, 'reservoir', 'lastReservoirRefresh', 'reservoirRefreshAmount', 'reservoirRefreshInterval');
     const at = Number(refreshed);
-    if (reservoir !== null && (!newest || at > newest.at)) newest = { at, reservoir: Number(reservoir) };
+    // Bottleneck refills at the next call after the day is over: until then the stored figure is yesterday's.
+    const refilled = amount !== null && interval !== null && at + Number(interval) <= now;
+    if (reservoir !== null && (!newest || at > newest.at)) newest = { at, reservoir: refilled ? Number(amount) : Number(reservoir) };
   }
   return newest ? newest.reservoir : null;
 }
@@ -51,7 +53,7 @@ export async function accountStatuses(db: Db, redis: Redis, prefix: string, now 
       lastPoll: a.lastPolledAt,
       syncLagSeconds: a.lastPolledAt ? Math.max(0, Math.round((now - Date.parse(a.lastPolledAt)) / 1000)) : null,
       tokenExpires: a.accessTokenExpiresAt,
-      callsLeftToday: await callsLeftToday(redis, prefix, a.id),
+      callsLeftToday: await callsLeftToday(redis, prefix, a.id, now),
     })),
   );
 }

@@ -22,6 +22,7 @@ function manualDeps(s: MarketplaceSession) {
     prefix: s.prefix,
     intake: s.intake,
     log: s.log,
+    signal: s.signal,
     onAccountHealthy: async (accountId: string) => {
       for (const f of features) await f.accountHealthy?.(services, accountId);
     },

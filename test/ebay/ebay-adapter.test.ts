@@ -76,6 +76,27 @@ describe('eBay adapter (nock replay through ebay-api)', () => {
     expect(nock.isDone()).toBe(true);
   });
 
+  it('a backfill window (closed range) whose total moved while it paged is read again, so no order is skipped', async () => {
+    const UNTIL = '2026-11-01T00:00:00.000Z';
+    const closed = (offset: number) => ({ filter: `lastmodifieddate:[${FIRST_FROM}..${UNTIL}]`, limit: '3', offset: String(offset) });
+    const all = [...page1().orders!, ...page2().orders!];
+    // First read: after page one, an order in it was modified (it left the window): page two starts
+    // one later than it should, so the order then at offset 3 was never returned. eBay's total says so.
+    nock(API)
+      .get(ORDERS).query(closed(0)).reply(200, { ...page1(), total: 5 })
+      .get(ORDERS).query(closed(3)).reply(200, { ...page2(), orders: all.slice(4), total: 4, next: undefined })
+      // Second read of the window: stable.
+      .get(ORDERS).query(closed(0)).reply(200, { ...page1(), orders: [all[0], all[1], all[3]], total: 4 })
+      .get(ORDERS).query(closed(3)).reply(200, { ...page2(), orders: all.slice(4), total: 4, next: undefined });
+    const pages: { orders: unknown[]; nextCursor: string }[] = [];
+    const cursor = '2026-10-21T12:05:00.000Z'; // read from five minutes before it: FIRST_FROM
+    for await (const page of adapter().fetchOrdersSince(cursor, 'backfill', UNTIL)) pages.push(page);
+    expect(nock.isDone()).toBe(true);
+    expect(pages.map((p) => p.nextCursor)).toEqual([cursor, cursor, cursor, UNTIL]); // only the stable read's end moves it
+    const seen = new Set(pages.flatMap((p) => p.orders.map((o) => (o as EbayOrder).orderId)));
+    expect(seen.has(all[3]!.orderId)).toBe(true); // the order the shifted offsets hid
+  });
+
   it('keeps the old cursor when a later page fails, so the next poll starts over', async () => {
     nock(API)
       .get(ORDERS)

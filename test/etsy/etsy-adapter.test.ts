@@ -5,7 +5,7 @@ import { isApiKeyRefusal } from '../../adapters/etsy/client.ts';
 import { createEtsyAdapter } from '../../adapters/etsy/index.ts';
 import type { EtsyReceipt, EtsyReceiptList } from '../../adapters/etsy/wire.ts';
 import { UnrecoverableError } from 'bullmq';
-import { getAccount, getTokens } from '../../db/accounts.ts';
+import { getAccount, getTokens, saveTokens } from '../../db/accounts.ts';
 import { events as eventsTable, orderItems, orders } from '../../db/schema.ts';
 import { getShipment } from '../../db/shipments.ts';
 import { pushShipmentJob } from '../../jobs/fulfillment/push.ts';
@@ -247,6 +247,20 @@ describe('Etsy adapter (nock replay)', () => {
     await worker.client.request('getShopReceipt', { method: 'GET', url: receiptPath });
     expect(deadRefresh.isDone()).toBe(false);
     nock.cleanAll();
+  });
+
+  it('two processes refreshing at once: the one Etsy refuses takes the winner\'s tokens when they land a moment later', async () => {
+    const token = fixture<{ access_token: string; refresh_token: string }>('token-refresh.json');
+    const receiptPath = `/v3/application/shops/${SHOP}/receipts/${page1.results[0]!.receipt_id}`;
+    const loser = adapter();
+    nock(API, { reqheaders: { authorization: 'Bearer config-access-token' } }).get(receiptPath).reply(401, { error: 'invalid_token' });
+    // Etsy refuses our refresh: the other process used the same refresh token first...
+    nock(API).post('/v3/public/oauth/token').reply(400, { error: 'invalid_grant', error_description: 'refresh token is invalid' });
+    // ...and stores its new tokens 300 ms later.
+    setTimeout(() => saveTokens(store.db, 'etsy:1000001', { accessToken: token.access_token, refreshToken: token.refresh_token, accessTokenExpiresAt: new Date(Date.now() + 3_600_000).toISOString() }), 300);
+    nock(API, { reqheaders: { authorization: `Bearer ${token.access_token}` } }).get(receiptPath).reply(200, page1.results[0]);
+    await loser.client.request('getShopReceipt', { method: 'GET', url: receiptPath });
+    expect(nock.isDone()).toBe(true);
   });
 
   it('waits out a 429 and loses nothing', async () => {

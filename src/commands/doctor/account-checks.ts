@@ -19,6 +19,8 @@ export interface AccountCheckOptions {
   /** The adapters to check (default: the worker's, from the registry). Tests send real-looking credentials to a sandbox with it. */
   adapters?: (config: Config, ctx: AdapterContext) => MarketplaceAdapter[] | Promise<MarketplaceAdapter[]>;
   deadlineMs?: number;
+  /** Platforms not checked this time, with the reason shown (INFO). */
+  skip?: Partial<Record<MarketplaceAdapter['platform'], string>>;
 }
 
 /** Each account's credentials and permissions, all accounts at once, each with its own findings. */
@@ -39,6 +41,8 @@ export async function checkAccounts(o: AccountCheckOptions): Promise<DoctorCheck
     const found = await Promise.all(
       adapters.map(async (adapter): Promise<DoctorCheck[]> => {
         const area = `${adapter.platform} ${adapter.accountId}`;
+        const skipped = o.skip?.[adapter.platform];
+        if (skipped) return [{ area, name: 'access', status: 'info', detail: `not checked: ${skipped}` }];
         if (!adapter.checkAccess) return [{ area, name: 'access', status: 'info', detail: 'this platform has no access check yet' }];
         try {
           return inArea(area, await adapter.checkAccess());

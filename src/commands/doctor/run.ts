@@ -46,17 +46,17 @@ function createDatabaseIfMissing(config: Config): DoctorCheck | undefined {
  * else a throwaway one (the tokens stored in the worker's are then not used). The built-in sandbox
  * is a fresh one each time, so its tokens never go into the worker's database.
  */
-function accountsDatabase(config: Config, storage: DoctorCheck[], ownSandbox: boolean): Db {
+function accountsDatabase(config: Config, storage: DoctorCheck[], ownSandbox: boolean): { db: Db; theWorkers: boolean } {
   const status = (name: string) => storage.find((c) => c.name === name)?.status;
   const usable = !ownSandbox && status('schema') === 'pass' && status('data key') !== 'fail';
   if (usable) {
     try {
-      return openDatabase(config.databasePath, loadDataKeys(config));
+      return { db: openDatabase(config.databasePath, loadDataKeys(config)), theWorkers: true };
     } catch {
       // reported by the storage checks
     }
   }
-  return openDatabase(':memory:', { current: newDataKey(), previous: [] });
+  return { db: openDatabase(':memory:', { current: newDataKey(), previous: [] }), theWorkers: false };
 }
 
 /** Every check of `ordersync doctor`, in order: config, Redis, SQLite, then each account. */
@@ -70,12 +70,15 @@ export async function runDoctor(o: DoctorOptions = {}): Promise<DoctorCheck[]> {
 
   let sandbox: Sandbox | undefined;
   if (config.sandboxMode && !config.sandboxUrl) sandbox = await startSandbox();
-  const db = accountsDatabase(config, storage, !!sandbox);
+  const { db, theWorkers } = accountsDatabase(config, storage, !!sandbox);
   try {
     checks.push(
       ...(await checkAccounts({
         config,
         db,
+        // Etsy rotates its refresh token when the check renews the access token: the new one must go
+        // where the worker reads it, or the worker's copy is dead. Without that database, Etsy waits.
+        skip: !theWorkers && !sandbox && !config.sandboxMode ? { etsy: 'the worker\'s database is not usable yet (see the sqlite lines above), and an Etsy check can rotate the refresh token the worker keeps there: fix those, or start the worker once (it applies the migrations), then run the doctor again' } : undefined,
         log: o.log ?? pino({ level: 'silent' }),
         sandboxUrl: config.sandboxMode ? (config.sandboxUrl ?? sandbox?.url) : undefined,
         adapters: o.adapters,

@@ -1,13 +1,12 @@
 import { existsSync, readFileSync, statfsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { readMigrationFiles } from 'drizzle-orm/migrator';
 import type { Config } from '../../../config/env.ts';
+import { MIGRATIONS_FOLDER } from '../../../db/connection.ts';
 import { runningWorkerPid } from '../../data-keys.ts';
 import type { DoctorCheck } from './check.ts';
 
-const MIGRATIONS = fileURLToPath(new URL('../../../db/migrations', import.meta.url));
 const MB = 1024 * 1024;
 /** Below these, free space in DATA_DIR is a warning, then a failure (SQLite and Redis's AOF grow there). */
 export const DISK_WARN_BYTES = 1024 * MB;
@@ -46,7 +45,12 @@ function diskCheck(dataDir: string): DoctorCheck {
 /** Every migration in db/migrations recorded as applied, by hash, as drizzle's migrator records them. */
 function schemaCheck(config: Config): DoctorCheck {
   const path = config.databasePath;
-  const known = readMigrationFiles({ migrationsFolder: MIGRATIONS });
+  let known: ReturnType<typeof readMigrationFiles>;
+  try {
+    known = readMigrationFiles({ migrationsFolder: MIGRATIONS_FOLDER });
+  } catch (err) {
+    return sqlite('schema', 'fail', `this install has no readable migrations at ${MIGRATIONS_FOLDER}: ${(err as Error).message}`, 'reinstall (npm ci && npm run build), or rebuild the image');
+  }
   let applied: { hash: string; created_at: number }[];
   try {
     const db = new Database(path, { readonly: true, fileMustExist: true });
@@ -80,7 +84,7 @@ function schemaCheck(config: Config): DoctorCheck {
 
 /** A migration's name for people (0006_polite_krista_starr); the migrator knows it by time and hash. */
 function journalTag(when: number): string {
-  const journal = JSON.parse(readFileSync(`${MIGRATIONS}/meta/_journal.json`, 'utf8')) as { entries: { when: number; tag: string }[] };
+  const journal = JSON.parse(readFileSync(`${MIGRATIONS_FOLDER}/meta/_journal.json`, 'utf8')) as { entries: { when: number; tag: string }[] };
   return journal.entries.find((e) => e.when === when)?.tag ?? String(when);
 }
 
