@@ -54,6 +54,21 @@ describe('Dockerfile', () => {
     for (const entry of ['node_modules', '.env', 'data', '.git', '*.sqlite']) expect(ignored).toContain(entry);
   });
 
+  it('.dockerignore keeps what the build stage runs: the bundle script and the sources it bundles', () => {
+    const rules = read('.dockerignore').split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+    // Docker's rule: the last matching line wins; a leading ! re-includes.
+    const ignored = (path: string) =>
+      rules.reduce((out, rule) => {
+        const negated = rule.startsWith('!');
+        const pattern = new RegExp(`^${(negated ? rule.slice(1) : rule).replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*')}(/.*)?$`);
+        return pattern.test(path) ? !negated : out;
+      }, false);
+    for (const needed of ['.ci/build.ts', 'package.json', 'package-lock.json', 'src/main.ts', 'db/migrations/meta/_journal.json', 'config/production.json', 'sandbox/main.ts']) {
+      expect(ignored(needed), needed).toBe(false);
+    }
+    expect(ignored('.ci/run')).toBe(true);
+  });
+
   it.skipIf(!dockerWorks)('builds, and the image runs Node 24 with SQLite as a user that is not root', () => {
     const tag = `order-sync-worker:test-${process.pid}`;
     const build = spawnSync('docker', ['build', '-t', tag, '.'], { cwd: new URL('../..', import.meta.url), encoding: 'utf8', timeout: 900_000 });
