@@ -1,5 +1,5 @@
 import type { Statement } from 'better-sqlite3';
-import { inArray } from 'drizzle-orm/sql';
+import { eq, inArray } from 'drizzle-orm/sql';
 import type { Logger } from 'pino';
 import type { ProductionRules } from '../../config/production.ts';
 import { customizationPendingOf } from '../../adapters/types.ts';
@@ -9,7 +9,7 @@ import { productionItems } from '../../db/schema.ts';
 import type { ChangedOrder, OrderIntake } from '../poll.ts';
 import { jobIds, type ProductionJobData, type Queues } from '../queues.ts';
 import { classifyItem } from './classify.ts';
-import { AWAITING_CUSTOMIZATION, CANCEL_PENDING, rowsEnqueued, rowsToEnqueue, rowsWithFlag, setRow, withFlag, withoutFlag, type ProductionRow } from './store.ts';
+import { AWAITING_CUSTOMIZATION, CANCEL_PENDING, productionRows, rowsEnqueued, rowsToEnqueue, rowsWithFlag, setRow, withFlag, withoutFlag, type ProductionRow } from './store.ts';
 
 export const STOP_PRINTING = 'cancelled: stop printing';
 
@@ -146,13 +146,15 @@ export function createProductionIntake(deps: { db: Db; queues: Queues; rules: Pr
       for (const row of rowsWithFlag(db, CANCEL_PENDING)) {
         const job = row.jobId ? await queues.production.getJob(row.jobId) : undefined;
         const state = job ? await job.getState() : 'missing';
+        // The flags as they are now: the next page's staging may have changed them during the awaits.
+        const flagsNow = () => productionRows(db, eq(productionItems.id, row.id))[0]?.flags ?? row.flags;
         if (job && state === 'active') {
           await job.updateData({ ...job.data, flags: withFlag(job.data.flags, STOP_PRINTING) });
-          setRow(db, row.id, { flags: withFlag(withoutFlag(row.flags, CANCEL_PENDING), STOP_PRINTING) });
+          setRow(db, row.id, { flags: withFlag(withoutFlag(flagsNow(), CANCEL_PENDING), STOP_PRINTING) });
           log.warn({ job: job.name }, 'order cancelled while printing: stop printing');
         } else {
           if (job && state !== 'completed' && state !== 'failed') await job.remove();
-          setRow(db, row.id, { flags: withoutFlag(row.flags, CANCEL_PENDING) });
+          setRow(db, row.id, { flags: withoutFlag(flagsNow(), CANCEL_PENDING) });
         }
       }
     },
