@@ -1,13 +1,25 @@
 import { UnrecoverableError } from 'bullmq';
-import nodemailer, { type Transporter } from 'nodemailer';
+import type { SendMailOptions, SentMessageInfo, Transporter } from 'nodemailer';
 import { errorMessage } from '../../src/errors.ts';
 import { emailSubject, emailText, type Alert } from './alert.ts';
 
-export type Mailer = Transporter;
+export interface Mailer {
+  sendMail(message: SendMailOptions): Promise<SentMessageInfo>;
+  close(): void;
+}
 
-/** One SMTP transport per worker; it connects per message (alerts are rare, a pool would sit idle). */
+/**
+ * One SMTP transport per worker; it connects per message (alerts are rare, a pool would sit idle).
+ * nodemailer is loaded with the first e-mail: a worker that never sends one never loads it.
+ */
 export function createMailer(smtpUrl: string): Mailer {
-  return nodemailer.createTransport({ url: smtpUrl, connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 20_000 });
+  let transport: Promise<Transporter> | undefined;
+  const open = () =>
+    (transport ??= import('nodemailer').then((m) => m.default.createTransport({ url: smtpUrl, connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 20_000 })));
+  return {
+    sendMail: async (message) => (await open()).sendMail(message),
+    close: () => void transport?.then((t) => t.close()),
+  };
 }
 
 /**
