@@ -45,11 +45,13 @@ export function logConnectionState(emitter: Emitter, name: string, log: WarnLog)
 }
 
 /**
- * Deletes every key under `prefix:`, and the rate limiters' (Bottleneck names its keys `b_<id>_…`):
- * tests and benchmarks clean up their own queues and buckets this way.
+ * Deletes every key starting with `prefix` (a test's own prefix and the ones it derives, such as
+ * `<prefix>-ship`), and the rate limiters' (Bottleneck names its keys `b_<id>_…`): tests and
+ * benchmarks clean up their own queues and buckets this way. The prefix must be unique to them.
  */
 export async function deleteKeysWithPrefix(redis: Redis, prefix: string): Promise<void> {
-  for (const pattern of [`${prefix}:*`, `b_${prefix}:*`]) {
+  if (prefix.length < 8) throw new Error(`refusing to delete every key starting with "${prefix}": too short to be a test's own prefix`);
+  for (const pattern of [`${prefix}*`, `b_${prefix}*`]) {
     let cursor = '0';
     do {
       const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
