@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import Bottleneck from 'bottleneck';
-import { ShutdownError, TransientError } from '../src/errors.ts';
+import { ShutdownError } from '../src/errors.ts';
 import type { Metrics } from '../src/metrics.ts';
 import type { RateLimit } from './types.ts';
 
@@ -19,13 +19,7 @@ export interface LimiterScope {
 
 /** A Redis limiter's keys outlive a quiet spell this long; by then every bucket would be full again. */
 const SHARED_STATE_TTL_MS = 25 * 3_600_000;
-/**
- * A running call of an operation with `maxConcurrent` counts against it in Redis until it ends, or
- * this long after it started: a process killed mid-call must not hold its slot for ever. Longer than
- * any call can take (Amazon: two sends of up to 120 s each, and a token refresh), because Bottleneck
- * rejects a call still running at that point (mapped to TransientError: it may have been sent).
- */
-const SHARED_JOB_EXPIRATION_MS = 10 * 60_000;
+
 
 /**
  * One Bottleneck per operation, built from the platform's published limits as a token bucket:
@@ -56,6 +50,13 @@ export class OperationLimiters {
   private readonly all: Bottleneck[] = [];
   /** The daily quota an operation draws from (eBay, Etsy), taken before the operation's own token. */
   private readonly days = new Map<string, Bottleneck>();
+  /**
+   * With shared buckets, `maxConcurrent` is kept in this process: Bottleneck counts a running call in
+   * Redis until it ends, so a process killed mid-call would hold its slot for good (or, with a job
+   * expiration, a slow call would be cut off). Rates and day quotas are shared; in-flight limits are
+   * per process (two workers: up to twice as many requests in flight).
+   */
+  private readonly slots = new Map<string, Bottleneck>();
 
   /** `name` tells accounts apart in Redis (`amazon:SELLER`); needed with a shared scope. */
   constructor(limits: Record<string, RateLimit>, ceilingPerMinute?: number, scope: LimiterScope = {}, name = 'default') {
@@ -66,7 +67,12 @@ export class OperationLimiters {
     // Operations sharing a daily quota (eBay, Etsy) share one day limiter.
     const daily = new Map<number, Bottleneck>();
     for (const [op, limit] of Object.entries(limits)) {
-      const limiter = this.create(`${name}:${op}`, this.settings(limit));
+      let settings = this.settings(limit);
+      if (scope.shared && settings.maxConcurrent) {
+        this.slots.set(op, this.create(`${name}:${op}:slots`, { maxConcurrent: settings.maxConcurrent }, { local: true }));
+        settings = { ...settings, maxConcurrent: null };
+      }
+      const limiter = this.create(`${name}:${op}`, settings);
       if (limit.perDay) {
         let day = daily.get(limit.perDay);
         if (!day) {
@@ -81,15 +87,15 @@ export class OperationLimiters {
     scope.signal?.addEventListener('abort', () => void this.stop(), { once: true });
   }
 
-  private create(name: string, settings: Bottleneck.ConstructorOptions): Bottleneck {
-    const limiter = this.build(name, settings);
+  private create(name: string, settings: Bottleneck.ConstructorOptions, o: { local?: boolean } = {}): Bottleneck {
+    const limiter = this.build(name, settings, o.local);
     this.all.push(limiter);
     return limiter;
   }
 
-  private build(name: string, settings: Bottleneck.ConstructorOptions): Bottleneck {
+  private build(name: string, settings: Bottleneck.ConstructorOptions, local = false): Bottleneck {
     const shared = this.scope.shared;
-    if (!shared) return new Bottleneck(settings);
+    if (!shared || local) return new Bottleneck(settings);
     // Redis keeps a limiter's first settings: the id names them, so changed limits start a new bucket.
     const version = createHash('sha256').update(JSON.stringify(settings)).digest('hex').slice(0, 8);
     // Redis computes refills from elapsed time at every call; the heartbeat only wakes waiting
@@ -139,27 +145,23 @@ export class OperationLimiters {
   }
 
   private async run<T>(limiter: Bottleneck, op: string, fn: () => Promise<T>): Promise<T> {
-    const { signal, shared } = this.scope;
+    const { signal } = this.scope;
     const day = this.days.get(op);
-    // Only a slot (maxConcurrent) needs the expiration in Redis; a rate token is spent either way.
-    const expiring = shared && this.limits[op]?.maxConcurrent ? { expiration: SHARED_JOB_EXPIRATION_MS } : {};
+    const slots = this.slots.get(op);
     if (signal?.aborted) throw new ShutdownError(`${op} not sent`);
     const call = this.scope.metrics?.limitedCall(this.platform, op);
     const run = () => {
       if (signal?.aborted) throw new ShutdownError(`${op} not sent`);
       return call ? call.send(fn) : fn();
     };
-    // The day's quota first, then the operation's own bucket: a call waiting hours for tomorrow's quota
-    // never holds a slot (nor runs into the slot's expiration) meanwhile.
-    const inOwnBucket = () => limiter.schedule(expiring, run);
+    // The day's quota first, then an in-flight slot, then the operation's own token: a call waiting
+    // hours for tomorrow's quota never holds a slot meanwhile.
+    const inOwnBucket = () => (slots ? slots.schedule(() => limiter.schedule(run)) : limiter.schedule(run));
     try {
       return await (day ? day.schedule(inOwnBucket) : inOwnBucket());
     } catch (err) {
       // A call dropped from the queue by stop() at shutdown.
       if (signal?.aborted && err instanceof Bottleneck.BottleneckError) throw new ShutdownError(`${op} not sent`);
-      if (err instanceof Bottleneck.BottleneckError && /timed out/.test(err.message)) {
-        throw new TransientError(`${op} ran past ${SHARED_JOB_EXPIRATION_MS / 60_000} min; it may have been sent (${err.message})`);
-      }
       throw err;
     } finally {
       call?.leave();

@@ -59,6 +59,23 @@ describe('rate limits shared through Redis', () => {
   }, 20_000);
 });
 
+describe('in-flight limits (maxConcurrent) with shared buckets', () => {
+  it('are kept per process: a process killed mid-call holds no slot another process needs', async () => {
+    const limit = { api: { ratePerSecond: 100, burst: 10, maxConcurrent: 1 } };
+    const killed = processScope();
+    const a = new OperationLimiters({ ...limit }, undefined, killed, 'ebay:seller-slots');
+    void a.schedule('api', () => new Promise(() => undefined)); // in flight when the process dies
+    await new Promise((r) => setTimeout(r, 200));
+    await killed.shared!.connection.disconnect(false); // kill -9: nothing is released
+    const b = new OperationLimiters({ ...limit }, undefined, processScope(), 'ebay:seller-slots');
+    let sent = false;
+    const call = b.schedule('api', async () => void (sent = true));
+    await Promise.race([call, new Promise((r) => setTimeout(r, 3_000))]);
+    expect(sent).toBe(true);
+    await b.stop();
+  }, 20_000);
+});
+
 describe('shutdown cancels waits', () => {
   it('a call waiting for a token ends with a ShutdownError as soon as the signal aborts, and is never sent', async () => {
     for (const shared of [false, true]) {
