@@ -54,12 +54,14 @@ const printableQueued = () =>
   and(eq(productionItems.kind, 'print'), eq(productionItems.state, 'queued'), not(hasFlag(productionItems.flags, AWAITING_CUSTOMIZATION)));
 
 /** Printable rows without a job yet. */
-export const rowsToEnqueue = (db: Db) => productionRows(db, and(printableQueued(), isNull(productionItems.enqueuedAt)));
+export const rowsToEnqueue = (db: Db) => productionRows(db, and(isNull(productionItems.enqueuedAt), printableQueued()));
 
 /** Printable rows that were given a job (which Redis may have lost). */
 export const rowsEnqueued = (db: Db) => productionRows(db, and(printableQueued(), isNotNull(productionItems.enqueuedAt)));
 
-export const rowsWithFlag = (db: Db, flag: string) => productionRows(db, hasFlag(productionItems.flags, flag));
+/** Rows with `flag`; the first condition is the partial index's (production_items_flagged), so only flagged rows are read. */
+export const rowsWithFlag = (db: Db, flag: string) =>
+  productionRows(db, and(sql`${productionItems.flags} IS NOT NULL AND ${productionItems.flags} <> '[]'`, hasFlag(productionItems.flags, flag)));
 
 export function setRow(db: Db, id: number, patch: Partial<typeof productionItems.$inferInsert>) {
   db.update(productionItems)

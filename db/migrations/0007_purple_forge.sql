@@ -1,0 +1,2 @@
+CREATE INDEX `production_items_unenqueued` ON `production_items` (`state`) WHERE enqueued_at IS NULL;--> statement-breakpoint
+CREATE INDEX `production_items_flagged` ON `production_items` (`id`) WHERE flags IS NOT NULL AND flags <> '[]';
