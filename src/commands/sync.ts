@@ -29,6 +29,18 @@ function manualDeps(s: MarketplaceSession) {
   };
 }
 
+/** Opens the marketplaces for a command, with Ctrl-C wired to cancel their waits, and closes them after. */
+async function withSession<T>(accounts: string[] | undefined, run: (session: MarketplaceSession) => Promise<T>): Promise<T> {
+  const session = await openMarketplaceSession(loadConfigOrExit(), accounts);
+  const release = cancelOnInterrupt(session);
+  try {
+    return await run(session);
+  } finally {
+    release();
+    await session.close();
+  }
+}
+
 /** Ctrl-C: waits for tokens end at once; what was committed stays. A second Ctrl-C exits at once. */
 function cancelOnInterrupt(session: MarketplaceSession): () => void {
   const onSigint = () => {
@@ -61,9 +73,7 @@ export function registerSyncCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (o: unknown) => {
       const input = parseInput(syncInput, o, 'sync');
-      const session = await openMarketplaceSession(loadConfigOrExit(), input.account);
-      const release = cancelOnInterrupt(session);
-      try {
+      await withSession(input.account, async (session) => {
         const results = await syncOnce(manualDeps(session), session.adapters);
         if (input.json) console.log(JSON.stringify(results, null, 2));
         else {
@@ -79,10 +89,7 @@ export function registerSyncCommands(program: Command): void {
           );
         }
         if (results.some((r) => 'error' in r)) process.exitCode = 1;
-      } finally {
-        release();
-        await session.close();
-      }
+      });
     });
 
   program
@@ -93,8 +100,6 @@ export function registerSyncCommands(program: Command): void {
     .option('--json', 'print the final figures as JSON')
     .action(async (o: unknown) => {
       const input = parseInput(backfillInput, o, 'backfill');
-      const session = await openMarketplaceSession(loadConfigOrExit(), input.account);
-      const release = cancelOnInterrupt(session);
       const tty = process.stderr.isTTY;
       const latest = new Map<string, BackfillProgress>();
       const show = (p: BackfillProgress) => {
@@ -103,7 +108,7 @@ export function registerSyncCommands(program: Command): void {
         if (tty) process.stderr.write(`\r\x1b[2K${[...latest.values()].map(progressLine).join(' | ')}`);
         else if (!before || before.done !== p.done) process.stderr.write(`${progressLine(p)}\n`);
       };
-      try {
+      await withSession(input.account, async (session) => {
         const results = await Promise.all(
           session.adapters.map(async (adapter) => {
             try {
@@ -123,9 +128,6 @@ export function registerSyncCommands(program: Command): void {
           if (interrupted) console.log('interrupted: run the same command again to resume where it stopped');
         }
         process.exitCode = interrupted ? 130 : results.some((r) => r.error) ? 1 : 0;
-      } finally {
-        release();
-        await session.close();
-      }
+      });
     });
 }

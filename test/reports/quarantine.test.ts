@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { etsyFactory } from '../../adapters/etsy/index.ts';
 import type { EtsyReceipt } from '../../adapters/etsy/wire.ts';
@@ -14,6 +13,7 @@ import { BadPayloadError } from '../../src/errors.ts';
 import { startSandbox, type Sandbox } from '../../sandbox/server.ts';
 import { startTestWorker } from '../foundation/support-worker.ts';
 import { REDIS_URL, redisPrefix, silentLog } from '../support/env.ts';
+import { runOrdersync } from '../support/processes.ts';
 
 const redis = redisPrefix();
 let sandbox: Sandbox;
@@ -26,14 +26,7 @@ let refusedByOldCode: string;
 let broken: string;
 let fixTheFeed = false;
 
-function ordersync(...args: string[]) {
-  const run = spawnSync(process.execPath, ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', 'src/cli.ts', ...args], {
-    encoding: 'utf8',
-    env: { PATH: process.env.PATH, ENV_FILE: '/nonexistent', DATA_DIR: t.dir.path, REDIS_URL, REDIS_PREFIX: redis.prefix, LOG_LEVEL: 'warn' },
-    timeout: 60_000,
-  });
-  return { code: run.status, stdout: run.stdout, stderr: run.stderr };
-}
+const ordersync = (...args: string[]) => runOrdersync({ DATA_DIR: t.dir.path, REDIS_URL, REDIS_PREFIX: redis.prefix }, ...args);
 
 const entryOf = (externalId: string) => listQuarantine(db, { includeResolved: true }).find((q) => q.externalId === externalId)!;
 

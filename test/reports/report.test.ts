@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adapterFactories } from '../../adapters/all.ts';
 import { carrierMapperFor } from '../../adapters/registry.ts';
@@ -18,6 +17,7 @@ import { ValidationError } from '../../src/errors.ts';
 import { startSandbox, type Sandbox } from '../../sandbox/server.ts';
 import { startTestWorker } from '../foundation/support-worker.ts';
 import { REDIS_URL, redisPrefix, silentLog } from '../support/env.ts';
+import { runOrdersync } from '../support/processes.ts';
 
 const redis = redisPrefix();
 const rules = loadProductionRules();
@@ -29,14 +29,7 @@ let t: Awaited<ReturnType<typeof startTestWorker>>;
 let db: Db;
 
 /** Runs `ordersync` as a process on the test worker's data directory and Redis prefix. */
-function ordersync(...args: string[]) {
-  const run = spawnSync(process.execPath, ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', 'src/cli.ts', ...args], {
-    encoding: 'utf8',
-    env: { PATH: process.env.PATH, ENV_FILE: '/nonexistent', DATA_DIR: t.dir.path, REDIS_URL, REDIS_PREFIX: redis.prefix, LOG_LEVEL: 'warn' },
-    timeout: 60_000,
-  });
-  return { code: run.status, stdout: run.stdout, stderr: run.stderr };
-}
+const ordersync = (...args: string[]) => runOrdersync({ DATA_DIR: t.dir.path, REDIS_URL, REDIS_PREFIX: redis.prefix }, ...args);
 
 const all = <T>(sql: string, ...params: unknown[]) => db.$client.prepare(sql).all(...params) as T[];
 

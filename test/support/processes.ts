@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 
 export interface WorkerProcess {
   child: ChildProcess;
@@ -32,4 +32,14 @@ export function busiestWindow(times: number[], windowMs: number): number {
     most = Math.max(most, i - j + 1);
   }
   return most;
+}
+
+/** `ordersync` as an operator runs it, with exactly `env` (no .env file); waits for it to exit. */
+export function runOrdersync(env: Record<string, string>, ...args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const run = spawnSync(process.execPath, ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', 'src/cli.ts', ...args], {
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH, ENV_FILE: '/nonexistent', LOG_LEVEL: 'warn', ...env },
+    timeout: 60_000,
+  });
+  return { code: run.status, stdout: run.stdout, stderr: run.stderr };
 }
