@@ -5,7 +5,6 @@ import { pino } from 'pino';
 import { adapterFactories } from '../adapters/all.ts';
 import type { MarketplaceAdapter } from '../adapters/types.ts';
 import { loadConfig, PLATFORMS, type Config } from '../config/env.ts';
-import type { SandboxOrder } from '../sandbox/generator.ts';
 import type { SandboxStore } from '../sandbox/store.ts';
 import { openDatabase, type Db } from '../db/connection.ts';
 import { newDataKey } from '../db/crypto.ts';
@@ -81,15 +80,5 @@ export function rssSampler(everyMs = 25) {
 export const mb = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
 export const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;
 
-/** Moves sandbox orders `ms` into the past: a backlog, not orders placed this very second. */
-export function shiftOrders(orders: Iterable<SandboxOrder>, ms: number): void {
-  for (const o of orders) {
-    o.createdAt = new Date(Date.parse(o.createdAt) - ms).toISOString();
-    o.updatedAt = new Date(Date.parse(o.updatedAt) - ms).toISOString();
-    o.shipBy = new Date(Date.parse(o.shipBy) - ms + 7 * 86_400_000).toISOString();
-  }
-}
-
-export function backdate(store: SandboxStore, ms: number): void {
-  for (const p of PLATFORMS) shiftOrders(store.orders[p].values(), ms);
-}
+/** Moves every sandbox order `ms` into the past: a backlog, not orders placed this very second. */
+export const backdate = (store: SandboxStore, ms: number): void => store.backdate(ms);

@@ -9,6 +9,7 @@ const { values } = parseArgs({
     'rate-scale': { type: 'string', default: '1' },
     'generate-every': { type: 'string', default: '30000' },
     'initial-orders': { type: 'string', default: '5' },
+    'initial-age': { type: 'string', default: '0' },
   },
 });
 
@@ -19,6 +20,7 @@ const sandbox = await startSandbox({
   rateScale: Number(values['rate-scale']),
   generateEveryMs: Number(values['generate-every']),
   initialOrders: Number(values['initial-orders']),
+  initialAgeMs: Number(values['initial-age']) * 1000,
 });
 console.log(`marketplace sandbox listening on ${sandbox.url} (set SANDBOX_URL=${sandbox.url} for the worker)`);
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void sandbox.close().then(() => process.exit(0)));

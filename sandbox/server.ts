@@ -16,6 +16,8 @@ export interface SandboxOptions {
   generateEveryMs?: number;
   /** Orders per platform created at start. */
   initialOrders?: number;
+  /** How long ago the initial orders were placed (ms; default: just now). */
+  initialAgeMs?: number;
   logger?: boolean;
 }
 
@@ -52,6 +54,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   for (const register of platformRoutes) await register(app, context);
 
   if (options.initialOrders) for (const p of PLATFORMS) store.add(p, options.initialOrders);
+  if (options.initialAgeMs) store.backdate(options.initialAgeMs);
 
   await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
   const address = app.server.address() as AddressInfo;

@@ -45,6 +45,17 @@ export class SandboxStore {
     return new Date(this.lastTimestamp).toISOString();
   }
 
+  /** Moves every order `ms` into the past: a backlog, not orders placed this very second. */
+  backdate(ms: number): void {
+    for (const map of Object.values(this.orders)) {
+      for (const o of map.values()) {
+        o.createdAt = new Date(Date.parse(o.createdAt) - ms).toISOString();
+        o.updatedAt = new Date(Date.parse(o.updatedAt) - ms).toISOString();
+        o.shipBy = new Date(Date.parse(o.shipBy) - ms + 7 * 86_400_000).toISOString();
+      }
+    }
+  }
+
   add(platform: Platform, count = 1, state?: SandboxOrderState): SandboxOrder[] {
     const made: SandboxOrder[] = [];
     for (let i = 0; i < count; i++) {
