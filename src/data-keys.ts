@@ -27,7 +27,8 @@ export const sandboxUrlFile = (dataDir: string) => join(dataDir, 'sandbox.url');
  */
 export const workerPidFile = (dataDir: string, pid = process.pid) => join(dataDir, `worker-${pid}.pid`);
 
-const isAlive = (pid: number) => {
+/** True while a process with this pid exists (signal 0 only checks). */
+export const isAlive = (pid: number) => {
   try {
     process.kill(pid, 0);
     return true;

@@ -9,16 +9,9 @@ import { startWorker } from '../../src/worker.ts';
 import { startSandbox } from '../../sandbox/server.ts';
 import { freePort, silentLog, tempDir, withEphemeralPort } from '../support/env.ts';
 import { spawnWorker } from '../support/processes.ts';
+import { isAlive } from '../../src/data-keys.ts';
 import { FakeAdapter, type FakeRawOrder } from '../support/fake-adapter.ts';
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 /** A marketplace whose list call never answers: the poll waits, as on an empty limiter. */
 class StuckAdapter extends FakeAdapter {
@@ -38,8 +31,8 @@ describe('shutdown is bounded and clean', () => {
     const t0 = Date.now();
     await worker.stop('test');
     expect(Date.now() - t0).toBeLessThan(1_000 + 5_000 + 1_000);
-    for (let i = 0; i < 50 && alive(pid); i++) await sleep(100);
-    expect(alive(pid)).toBe(false);
+    for (let i = 0; i < 50 && isAlive(pid); i++) await sleep(100);
+    expect(isAlive(pid)).toBe(false);
     dir.remove();
   }, 30_000);
 
@@ -93,8 +86,8 @@ describe('shutdown is bounded and clean', () => {
     expect(output()).toContain('poll cancelled by the shutdown while it waited');
     expect(output()).toContain('shut down cleanly');
     expect(output()).not.toMatch(/"level":(50|60)/);
-    for (let i = 0; i < 50 && alive(pid); i++) await sleep(100);
-    expect(alive(pid)).toBe(false);
+    for (let i = 0; i < 50 && isAlive(pid); i++) await sleep(100);
+    expect(isAlive(pid)).toBe(false);
     await sandbox.close();
     dir.remove();
   }, 60_000);
