@@ -84,9 +84,14 @@ function pollTimes(...procs: Proc[]): Map<string, number[]> {
 
 describe('two workers, one set of limits', () => {
   it('poll each account once per interval between them, stay inside the published rates, and one carries on when the other is killed', async () => {
+    // The second joins a running first, as the README's failover set-up does (see the note on #14:
+    // two first starts at the same moment on a fresh data directory are not covered).
     const a = await startWorkerProcess();
+    await until(() => a.output().includes('worker started'), 'the first start');
     const b = await startWorkerProcess();
-    await until(() => a.output().includes('worker started') && b.output().includes('worker started'), 'both starts');
+    await until(() => b.output().includes('worker started'), 'the second start').catch((err: Error) => {
+      throw new Error(`${err.message}\n${b.output().slice(-1500)}`);
+    });
     const t0 = Date.now();
     for (let s = 0; s < 6; s++) {
       for (const p of PLATFORMS) sandbox.context.store.add(p, 3);
