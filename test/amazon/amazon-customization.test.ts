@@ -196,6 +196,8 @@ describe('Amazon Custom: a failed download never hides the order', () => {
         await until(() => item().personalization !== null, 'the text from the second re-read');
         expect(item().personalization).toBe('Zoë & Léo 🎉\nEst. 2024 — «merci»');
         expect(getOrder.isDone()).toBe(true);
+        // The text is stored inside the job; BullMQ marks it completed just after.
+        await until(async () => (await t.worker.queues.reread.getJobs(['completed'])).length > 0, 'the re-read job completed');
         const [job] = await t.worker.queues.reread.getJobs(['completed']);
         expect(job!.attemptsMade).toBe(2);
         await until(async () => (await t.worker.queues.production.getJobs(['prioritized', 'waiting'])).length === 2, 'the released print job');
