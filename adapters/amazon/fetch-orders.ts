@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { PermanentRemoteError } from '../../src/errors.ts';
 import type { OrderPage } from '../types.ts';
 import type { AmazonClient } from './client.ts';
@@ -25,6 +26,11 @@ export interface FetchSettings {
   initialLookbackMs: number;
   /** True when SQLite already holds this version of the order (its customization files need no re-download). */
   alreadyStored?: (orderId: string, lastUpdatedTime: string) => boolean;
+  /**
+   * While a page's files download, the orders read so far are handed on together at most this often
+   * (default 1 s): what a kill mid-page loses, against one transaction per order.
+   */
+  handOnEveryMs?: number;
   /** What a line's customization file said when it was read before (never downloaded twice). */
   alreadyRead?: (orderId: string, orderItemId: string) => AmazonCustomization | undefined;
   now?: () => number;
@@ -44,21 +50,52 @@ async function* ordersAsRead(
   pageCursor: string,
 ): AsyncIterable<OrderPage<AmazonRawOrder>> {
   const ready: AmazonRawOrder[] = [];
-  const downloading: Promise<{ raw: AmazonRawOrder } | { err: unknown }>[] = [];
+  const downloading: Promise<Downloaded>[] = [];
+  const settled: (Downloaded | undefined)[] = [];
   for (const order of orders) {
     const custom = order && !s.alreadyStored?.(order.orderId, order.lastUpdatedTime) && hasCustomizedLines(order);
-    if (!custom) ready.push({ order });
+    if (!custom) {
+      ready.push({ order });
+      continue;
+    }
+    const at = downloading.length;
     // Settled at once, so one that fails while an earlier one is awaited is not an unhandled rejection.
-    else downloading.push(readCustomizations(client, order, s.alreadyRead).then((customizations) => ({ raw: { order, customizations } }), (err: unknown) => ({ err })));
+    downloading.push(
+      readCustomizations(client, order, s.alreadyRead).then(
+        (customizations) => (settled[at] = { raw: { order, customizations } }),
+        (err: unknown) => (settled[at] = { err }),
+      ),
+    );
   }
   if (ready.length > 0 || downloading.length === 0) {
     yield downloading.length ? { orders: ready, nextCursor: unchangedCursor, continues: true } : { orders: ready, nextCursor: pageCursor };
   }
-  for (const [i, next] of downloading.entries()) {
-    const read = await next;
-    if ('err' in read) throw read.err;
-    const last = i === downloading.length - 1;
-    yield last ? { orders: [read.raw], nextCursor: pageCursor } : { orders: [read.raw], nextCursor: unchangedCursor, continues: true };
+  // In page order: the next order with its files, and every later one whose files are in within
+  // handOnEveryMs (one transaction for them, not one per order); a failure ends the page after
+  // the orders read before it.
+  let next = 0;
+  while (next < downloading.length) {
+    const batch: Downloaded[] = [await downloading[next++]!];
+    if (next < downloading.length) await settledOrTimeout(downloading.slice(next), s.handOnEveryMs ?? 1_000);
+    while (next < downloading.length && settled[next]) batch.push(settled[next++]!);
+    const failed = batch.findIndex((d) => 'err' in d);
+    const read = (failed < 0 ? batch : batch.slice(0, failed)).map((d) => (d as { raw: AmazonRawOrder }).raw);
+    if (failed >= 0) {
+      if (read.length > 0) yield { orders: read, nextCursor: unchangedCursor, continues: true };
+      throw (batch[failed] as { err: unknown }).err;
+    }
+    yield next === downloading.length ? { orders: read, nextCursor: pageCursor } : { orders: read, nextCursor: unchangedCursor, continues: true };
+  }
+}
+
+type Downloaded = { raw: AmazonRawOrder } | { err: unknown };
+
+async function settledOrTimeout(pending: Promise<unknown>[], ms: number): Promise<void> {
+  const timer = new AbortController();
+  try {
+    await Promise.race([Promise.all(pending), delay(ms, undefined, { signal: timer.signal }).catch(() => undefined)]);
+  } finally {
+    timer.abort();
   }
 }
 

@@ -1,10 +1,8 @@
-import { and, eq } from 'drizzle-orm/sql';
 import type { Logger } from 'pino';
 import type { AmazonCredentials } from '../../config/env.ts';
 import { accountId, ensureAccount } from '../../db/accounts.ts';
 import type { Db } from '../../db/connection.ts';
-import { getOrderByExternalId } from '../../db/orders.ts';
-import { orderItems } from '../../db/schema.ts';
+import { storedOrderLine, storedOrderVersion } from '../../db/orders.ts';
 import type { AdapterFactory } from '../registry.ts';
 import type { LimiterScope } from '../limiter.ts';
 import type { RetryOptions } from '../retry.ts';
@@ -23,13 +21,7 @@ import type { AmazonCustomization, AmazonRawOrder } from './wire.ts';
  * options), or undefined when it was never read (or is still pending).
  */
 function storedCustomization(db: Db, account: string, orderId: string, orderItemId: string): AmazonCustomization | undefined {
-  const row = getOrderByExternalId(db, 'amazon', account, orderId);
-  if (!row) return undefined;
-  const item = db
-    .select({ personalization: orderItems.personalization, variations: orderItems.variations, extra: orderItems.extra })
-    .from(orderItems)
-    .where(and(eq(orderItems.orderId, row.id), eq(orderItems.externalLineId, orderItemId)))
-    .get();
+  const item = storedOrderLine(db, 'amazon', account, orderId, orderItemId);
   if (!item || item.extra?.customizationPending || (item.personalization === null && !item.variations)) return undefined;
   const several = item.extra?.customizationTexts as { label: string; text: string }[] | undefined;
   return {
@@ -81,8 +73,8 @@ export function createAmazonAdapter(o: AmazonAdapterOptions): MarketplaceAdapter
     now: o.now,
     alreadyRead: (orderId: string, orderItemId: string) => storedCustomization(o.db, account, orderId, orderItemId),
     alreadyStored: (orderId: string, lastUpdatedTime: string) => {
-      const row = getOrderByExternalId(o.db, 'amazon', account, orderId);
-      return !!row && Date.parse(row.remoteUpdatedAt) >= Date.parse(lastUpdatedTime);
+      const stored = storedOrderVersion(o.db, 'amazon', account, orderId);
+      return stored !== undefined && Date.parse(stored) >= Date.parse(lastUpdatedTime);
     },
   };
   return {

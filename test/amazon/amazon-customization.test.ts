@@ -225,7 +225,7 @@ describe('Amazon Custom: a failed download never hides the order', () => {
 });
 
 describe('Amazon pages survive restarts: each order is handed on as soon as it is read', () => {
-  it('orders without files go at once; each custom order follows when its file is in; only the last part moves the cursor', async () => {
+  it('orders without files go at once; each custom order follows when its file is in (no window); only the last part moves the cursor', async () => {
     const plain: AmazonOrder = { ...customOrder(), orderId: '111-0000000-0000001', orderItems: [customOrder().orderItems[1]!] };
     const custom = (id: string, url: string): AmazonOrder => {
       const o = customOrder();
@@ -242,7 +242,7 @@ describe('Amazon pages survive restarts: each order is handed on as soon as it i
         return new Promise<Buffer>((res) => (release[url] = () => res(Buffer.from(customizationZip()))));
       },
     } as unknown as Parameters<typeof fetchAmazonOrders>[0];
-    const pages = fetchAmazonOrders(client, { marketplaceIds: ['ATVPDKIKX0DER'], pageSize: 100, lateOrderWindowMs: 0, initialLookbackMs: 86_400_000, now: () => NOW }, '2026-11-19T00:00:00.000Z')[Symbol.asyncIterator]();
+    const pages = fetchAmazonOrders(client, { marketplaceIds: ['ATVPDKIKX0DER'], pageSize: 100, lateOrderWindowMs: 0, initialLookbackMs: 86_400_000, handOnEveryMs: 0, now: () => NOW }, '2026-11-19T00:00:00.000Z')[Symbol.asyncIterator]();
 
     const first = await pages.next();
     expect(first.value!.orders.map((r: { order: AmazonOrder }) => r.order.orderId)).toEqual([plain.orderId]);
@@ -264,6 +264,31 @@ describe('Amazon pages survive restarts: each order is handed on as soon as it i
     expect((await pages.next()).done).toBe(true);
   });
 
+  it('orders whose files come in within the hand-on window go on together, in one transaction', async () => {
+    const custom = (id: string, url: string): AmazonOrder => {
+      const o = customOrder();
+      return { ...o, orderId: id, orderItems: [{ ...o.orderItems[0]!, product: { ...o.orderItems[0]!.product, customization: { customizedUrl: url } } }] };
+    };
+    const orders = [1, 2, 3].map((n) => custom(`111-0000000-000000${n}`, `https://files.example/${n}.zip`));
+    const release: Record<string, () => void> = {};
+    const client = {
+      call: async () => ({ orders, lastUpdatedBefore: '2026-11-20T12:00:00Z' }),
+      download: (url: string) => new Promise<Buffer>((res) => (release[url] = () => res(Buffer.from(customizationZip())))),
+    } as unknown as Parameters<typeof fetchAmazonOrders>[0];
+    const pages = fetchAmazonOrders(client, { marketplaceIds: ['ATVPDKIKX0DER'], pageSize: 100, lateOrderWindowMs: 0, initialLookbackMs: 86_400_000, handOnEveryMs: 5_000, now: () => NOW }, '2026-11-19T00:00:00.000Z')[Symbol.asyncIterator]();
+
+    const first = pages.next();
+    await new Promise((r) => setTimeout(r, 10));
+    release['https://files.example/1.zip']!();
+    await new Promise((r) => setTimeout(r, 50)); // the first is in; the window waits for the others
+    release['https://files.example/3.zip']!();
+    release['https://files.example/2.zip']!();
+    const all = (await first).value!;
+    expect(all.orders.map((r: { order: AmazonOrder }) => r.order.orderId)).toEqual(orders.map((o) => o.orderId));
+    expect(all.nextCursor).toBe('2026-11-20T12:00:00Z');
+    expect((await pages.next()).done).toBe(true);
+  });
+
   it('a poll stopped while a file downloads has committed the orders read before it; the next poll downloads none of their files again', async () => {
     const s = await setup('kill-mid-page');
     try {
@@ -271,8 +296,9 @@ describe('Amazon pages survive restarts: each order is handed on as soon as it i
       mockToken();
       nock(SP_API).get(SEARCH_PATH).query(true).times(2).reply(200, { orders: [customOrder(), second], lastUpdatedBefore: '2026-11-20T12:00:00Z' });
       // The first order's file arrives; the second's never does (the process is killed meanwhile).
+      // Slower than the 1 s hand-on window, so the first order is committed alone while it waits.
       nock(CUSTOM_URL.origin).get(CUSTOM_URL.pathname).query(true).once().reply(200, Buffer.from(customizationZip()));
-      nock(CUSTOM_URL.origin).get(CUSTOM_URL.pathname).query(true).twice().delay(400).reply(503, 'SlowDown');
+      nock(CUSTOM_URL.origin).get(CUSTOM_URL.pathname).query(true).twice().delay(1_500).reply(503, 'SlowDown');
       const killed = s.poll();
       for (let i = 0; i < 100 && s.t.worker.db.select().from(orders).all().length === 0; i++) await new Promise((r) => setTimeout(r, 20));
       expect(s.t.worker.db.select().from(orders).all().map((o) => o.externalId)).toEqual([customOrder().orderId]);
