@@ -75,8 +75,25 @@ function keyObject(key: Buffer): KeyObject {
   return k;
 }
 
+/**
+ * IVs are cut from a block of random bytes drawn at once (as node's randomUUID does): one call into
+ * the CSPRNG per 512 values instead of one per value, which was a tenth of the ingest's time.
+ * A block is never reused or overwritten; each IV is 12 fresh random bytes.
+ */
+const IV_BYTES = 12;
+const IV_BLOCK = IV_BYTES * 512;
+let ivBlock = Buffer.alloc(0);
+let ivAt = 0;
+function freshIv(): Buffer {
+  if (ivAt + IV_BYTES > ivBlock.length) {
+    ivBlock = randomBytes(IV_BLOCK);
+    ivAt = 0;
+  }
+  return ivBlock.subarray(ivAt, (ivAt += IV_BYTES));
+}
+
 function encrypt(k: DataKey, plain: Buffer, purpose: string): Buffer {
-  const iv = randomBytes(12);
+  const iv = freshIv();
   const cipher = createCipheriv('aes-256-gcm', keyObject(k.key), iv, { authTagLength: TAG_BYTES });
   cipher.setAAD(Buffer.from(purpose, 'utf8'));
   const body = Buffer.concat([cipher.update(plain), cipher.final()]);
