@@ -1,9 +1,9 @@
-import { gunzipSync, gzipSync } from 'node:zlib';
 import type Database from 'better-sqlite3';
 import { and, eq, sql } from 'drizzle-orm/sql';
 import type { Address, Order, OrderStatus } from '../adapters/types.ts';
 import { keysOf, type Db } from './connection.ts';
 import { openBytes, openText, sealBytes, sealText } from './crypto.ts';
+import { packPayload, unpackPayload } from './payload-codec.ts';
 import { orderItems, orders } from './schema.ts';
 
 export type UpsertChange = 'inserted' | 'updated' | 'unchanged';
@@ -60,6 +60,10 @@ function statements(client: Database.Database) {
            updated_at = ${NOW}
          RETURNING id, external_line_id`,
       ),
+      item_of: client.prepare<[string, string, string, string], { personalization: string | null; variations: string | null; extra: string | null }>(
+        `SELECT i.personalization, i.variations, i.extra FROM order_items i JOIN orders o ON o.id = i.order_id
+         WHERE o.platform = ? AND o.account_id = ? AND o.external_id = ? AND i.external_line_id = ?`,
+      ),
       payload: client.prepare<[number, Buffer]>(
         `INSERT INTO order_payloads (order_id, payload) VALUES (?, ?)
          ON CONFLICT (order_id) DO UPDATE SET payload = excluded.payload, fetched_at = ${NOW}`,
@@ -74,6 +78,7 @@ type Statements = {
   insert: Database.Statement<Record<string, unknown>, { id: number }>;
   update: Database.Statement<Record<string, unknown>>;
   item: Database.Statement<Record<string, unknown>, { id: number; external_line_id: string }>;
+  item_of: Database.Statement<[string, string, string, string], { personalization: string | null; variations: string | null; extra: string | null }>;
   payload: Database.Statement<[number, Buffer]>;
 };
 const cache = new WeakMap<Database.Database, Statements>();
@@ -161,7 +166,7 @@ export function upsertOrder(db: Db, order: Order, raw: unknown, opts: { sameVers
     return { id: r.id, externalLineId: r.external_line_id };
   });
 
-  st.payload.run(orderId, sealBytes(keys, gzipSync(JSON.stringify(raw), { level: 1 }), 'order_payloads.payload'));
+  st.payload.run(orderId, sealBytes(keys, packPayload(raw), 'order_payloads.payload'));
 
   return {
     orderId,
@@ -169,6 +174,28 @@ export function upsertOrder(db: Db, order: Order, raw: unknown, opts: { sameVers
     previousStatus: existing?.status,
     status: order.status,
     items,
+  };
+}
+
+/** When the stored copy of an order was last updated at the marketplace; undefined when not stored. */
+export function storedOrderVersion(db: Db, platform: Order['platform'], accountId: string, externalId: string): string | undefined {
+  return statements(db.$client).find.get(platform, accountId, externalId)?.remote_updated_at;
+}
+
+/** One stored line of an order, by the marketplace's ids (prepared: adapters ask this per line while paging). */
+export function storedOrderLine(
+  db: Db,
+  platform: Order['platform'],
+  accountId: string,
+  externalId: string,
+  externalLineId: string,
+): { personalization: string | null; variations: Record<string, string> | null; extra: Record<string, unknown> | null } | undefined {
+  const row = statements(db.$client).item_of.get(platform, accountId, externalId, externalLineId);
+  if (!row) return undefined;
+  return {
+    personalization: row.personalization,
+    variations: row.variations === null ? null : (JSON.parse(row.variations) as Record<string, string>),
+    extra: row.extra === null ? null : (JSON.parse(row.extra) as Record<string, unknown>),
   };
 }
 
@@ -217,5 +244,5 @@ export function orderPersonalData(
 /** The raw payload an order was stored from, opened and decompressed (re-normalizing needs no re-fetch). */
 export function orderPayload(db: Db, orderId: number): unknown {
   const row = db.$client.prepare('SELECT payload FROM order_payloads WHERE order_id = ?').get(orderId) as { payload: Buffer } | undefined;
-  return row ? JSON.parse(gunzipSync(openBytes(keysOf(db), row.payload, 'order_payloads.payload')).toString('utf8')) : undefined;
+  return row ? unpackPayload(openBytes(keysOf(db), row.payload, 'order_payloads.payload')) : undefined;
 }

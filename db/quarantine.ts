@@ -1,8 +1,8 @@
-import { gunzipSync, gzipSync } from 'node:zlib';
 import type { Statement } from 'better-sqlite3';
 import { asc, eq, isNull, sql } from 'drizzle-orm/sql';
 import { keysOf, type Db } from './connection.ts';
 import { openBytes, sealBytes } from './crypto.ts';
+import { packPayload, unpackPayload } from './payload-codec.ts';
 import { accounts, quarantine } from './schema.ts';
 
 export function quarantineOrder(
@@ -16,7 +16,7 @@ export function quarantineOrder(
       field: q.field ?? null,
       reason: q.reason,
       // The raw order holds the buyer's personal data: sealed like order payloads (db/crypto.ts).
-      payload: sealBytes(keysOf(db), gzipSync(JSON.stringify(q.payload)), 'quarantine.payload'),
+      payload: sealBytes(keysOf(db), packPayload(q.payload), 'quarantine.payload'),
     })
     .run();
 }
@@ -63,7 +63,7 @@ export function getQuarantined(db: Db, id: number): (QuarantineEntry & { payload
     .get();
   if (!row) return undefined;
   const { sealed, ...entry } = row;
-  return { ...entry, payload: JSON.parse(gunzipSync(openBytes(keysOf(db), sealed, 'quarantine.payload')).toString('utf8')) };
+  return { ...entry, payload: unpackPayload(openBytes(keysOf(db), sealed, 'quarantine.payload')) };
 }
 
 /** A retry that still failed: the entry stays, with today's reason. */

@@ -79,7 +79,7 @@ export const orders = sqliteTable(
   ],
 );
 
-/** The payload as fetched (gzip JSON), so a fixed normalizer can re-run without re-fetching. */
+/** The payload as fetched (JSON, deflated: db/payload-codec.ts; sealed), so a fixed normalizer can re-run without re-fetching. */
 export const orderPayloads = sqliteTable('order_payloads', {
   orderId: integer('order_id')
     .primaryKey()

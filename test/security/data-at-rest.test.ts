@@ -2,12 +2,14 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { gzipSync, inflateRawSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import type { Order } from '../../adapters/types.ts';
 import { loadConfig } from '../../config/env.ts';
 import { ensureAccount, saveTokens } from '../../db/accounts.ts';
 import { closeDatabase, openDatabase, type Db } from '../../db/connection.ts';
-import { keyFromFile } from '../../db/crypto.ts';
+import { keyFromFile, openBytes, sealBytes } from '../../db/crypto.ts';
+import { packPayload, unpackPayload } from '../../db/payload-codec.ts';
 import { orderPayload, orderPersonalData, upsertOrder } from '../../db/orders.ts';
 import { purgePersonalData } from '../../db/personal-data.ts';
 import { orderItems, orders } from '../../db/schema.ts';
@@ -124,6 +126,30 @@ describe('data at rest', () => {
       expect(token.refresh_token.startsWith(`osw1:${newKey.id}:`)).toBe(true);
     } finally {
       closeDatabase(after);
+      dir.remove();
+    }
+  });
+
+  it('reads back payloads stored gzip-compressed before the deflate format, and stores new ones deflated', () => {
+    const dir = tempDir();
+    const config = loadConfig({ DATA_DIR: dir.path, ENV_FILE: '/nonexistent', PATH: process.env.PATH ?? '' });
+    const keys = loadDataKeys(config);
+    const db = openDatabase(config.databasePath, keys);
+    try {
+      const adapter = new BuyerAdapter('shop-codec');
+      for (const id of ['G1', 'D1']) db.$client.transaction(() => upsertFor(db, adapter, id))();
+      const g1 = db.select().from(orders).all().find((o) => o.externalId === 'G1')!;
+      const d1 = db.select().from(orders).all().find((o) => o.externalId === 'D1')!;
+      // G1 as an earlier version stored it: gzip inside the seal.
+      const legacy = sealBytes(keys, gzipSync(JSON.stringify({ id: 'G1', legacy: true })), 'order_payloads.payload');
+      db.$client.prepare('UPDATE order_payloads SET payload = ? WHERE order_id = ?').run(legacy, g1.id);
+      expect(orderPayload(db, g1.id)).toMatchObject({ id: 'G1', legacy: true });
+      const current = openBytes(keys, (db.$client.prepare('SELECT payload FROM order_payloads WHERE order_id = ?').get(d1.id) as { payload: Buffer }).payload, 'order_payloads.payload');
+      expect(current.subarray(0, 2).equals(Buffer.from([0x1f, 0x8b]))).toBe(false); // not gzip
+      expect(JSON.parse(inflateRawSync(current).toString('utf8'))).toMatchObject({ id: 'D1' });
+      expect(unpackPayload(packPayload({ a: 'ü'.repeat(5_000) }))).toEqual({ a: 'ü'.repeat(5_000) });
+    } finally {
+      closeDatabase(db);
       dir.remove();
     }
   });
