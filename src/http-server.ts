@@ -1,15 +1,13 @@
-import { createBullBoard } from '@bull-board/api';
-import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
-import { FastifyAdapter } from '@bull-board/fastify';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { isLoopback } from '../config/env.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sqliteWritable, type Db } from '../db/connection.ts';
-import type { QueueName, Queues } from '../jobs/queues.ts';
+import type { Queues } from '../jobs/queues.ts';
 import type { Metrics } from './metrics.ts';
 import { registerOpsGuard } from './ops-guard.ts';
+import { registerQueueBoard } from './queue-board.ts';
 
 export interface HttpServerDeps {
   host: string;
@@ -31,14 +29,6 @@ export interface HttpServerDeps {
 }
 
 const WILDCARD = new Set(['0.0.0.0', '::', '']);
-/**
- * Shown under a queue's name in Bull Board. The production queue's one worker is the print desk
- * (jobs/production/lifecycle.ts): it processes nothing by itself, people take jobs through it.
- */
-const BOARD_DESCRIPTIONS: Partial<Record<QueueName, string>> = {
-  production:
-    'Printing is taken by hand: the one worker here is the print desk, which processes nothing by itself. Jobs wait until a person takes the next print with `npm run ordersync -- production take` or POST /api/production/take, then marks it printed or failed.',
-};
 const READY_WAIT_MS = 1_000;
 
 /** The Host names the server answers to: the configured ones, its own address, and loopback names on loopback. */
@@ -71,14 +61,7 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
     log: deps.log.child({ component: 'http' }),
   });
 
-  const board = new FastifyAdapter();
-  createBullBoard({
-    queues: Object.values(deps.queues).map((q) => new BullMQAdapter(q, { readOnlyMode: false, description: BOARD_DESCRIPTIONS[q.name as QueueName] ?? '' })),
-    serverAdapter: board,
-    options: { uiConfig: { boardTitle: 'order-sync-worker' } },
-  });
-  board.setBasePath('/admin/queues');
-  await app.register(board.registerPlugin(), { prefix: '/admin/queues' });
+  registerQueueBoard(app, deps.queues);
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   // Within a second, whatever is wrong: a Redis that does not answer (ioredis would queue the ping
