@@ -14,33 +14,41 @@ export interface EbayFetchSettings {
   now?: () => number;
 }
 
+/** Reads of one range at most, when orders moved while it was paged (then the cursor moves anyway). */
+const MAX_READS = 3;
+
 /**
  * Orders modified since the cursor, through getOrders with `lastmodifieddate:[since..]` and offset
- * paging until eBay leaves out `next`. The range has no upper end on purpose: an order modified
- * while we page stays in the result (at worst read twice) instead of dropping out and shifting
- * the offsets past an unread order. The new cursor is the time this poll started, stored only
+ * paging until eBay leaves out `next`. The new cursor is the time this poll started, stored only
  * with the last page, so a poll cut short starts over from the old one.
+ *
+ * Offsets are only safe while the result holds still, and eBay does not say how it sorts. An order
+ * modified while we page either stays in the open range (the regular poll: it comes back with a
+ * modification time after this read started) or leaves the closed one (a backfill window: eBay's
+ * `total` moves). Either way the orders behind it may have shifted past an offset we already read,
+ * so the range is read again, a few times at most; the upserts make a second read harmless.
  */
 export async function* fetchEbayOrders(client: EbayClient, settings: EbayFetchSettings, cursor: string | null, until?: string): AsyncIterable<OrderPage<EbayOrder>> {
   const startedAt = until ?? new Date((settings.now ?? Date.now)()).toISOString();
   const from = cursor ? Date.parse(cursor) - OVERLAP_MS : Date.parse(startedAt) - settings.initialLookbackMs;
-  // A backfill window is closed (`until`); the regular poll's range stays open, as said above.
   const filter = `lastmodifieddate:[${new Date(from).toISOString()}..${until ? new Date(until).toISOString() : ''}]`;
   const limit = Math.min(settings.pageSize, EBAY_MAX_PAGE_SIZE);
   const unchangedCursor = cursor ?? new Date(from).toISOString();
-  // In a closed window, an order modified while we page leaves the result and shifts the offsets
-  // past one we have not read: when eBay's total moved between the first and the last page, the
-  // window is read again (the upserts make a second read harmless), a few times at most.
   for (let read = 1; ; read++) {
+    const readStarted = read === 1 ? Date.parse(startedAt) : (settings.now ?? Date.now)();
     let firstTotal: number | undefined;
+    let moved = false;
     for (let offset = 0; ; offset += limit) {
       const page = await client.call<EbayOrderPage>('getOrders', (api) => api.sell.fulfillment.getOrders({ filter, limit, offset }));
       const orders = Array.isArray(page?.orders) ? page.orders : [];
       firstTotal ??= page?.total;
+      if (offset > 0 || page?.next) {
+        moved ||= until ? page?.total !== firstTotal : orders.some((o) => Date.parse(o?.lastModifiedDate ?? '') > readStarted);
+      }
       const last = !page?.next || orders.length === 0;
-      const shifted = !!until && last && page?.total !== firstTotal && read < 3;
-      yield { orders, nextCursor: last && !shifted ? startedAt : unchangedCursor };
-      if (shifted) break;
+      const again = last && moved && read < MAX_READS;
+      yield { orders, nextCursor: last && !again ? startedAt : unchangedCursor };
+      if (again) break;
       if (last) return;
     }
   }

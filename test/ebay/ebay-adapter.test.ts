@@ -97,6 +97,36 @@ describe('eBay adapter (nock replay through ebay-api)', () => {
     expect(seen.has(all[3]!.orderId)).toBe(true); // the order the shifted offsets hid
   });
 
+  it('an open range where an order was modified while it paged is read again, so the orders it shifted are not skipped', async () => {
+    const all = [...page1().orders!, ...page2().orders!];
+    // Sorted by modification: all[0] is modified after page one was read and moves to the end, so
+    // page two starts one later than it should and all[3] is never returned by this read.
+    const movedCopy = { ...all[0]!, lastModifiedDate: '2026-11-20T12:00:30.000Z' };
+    let clock = NOW;
+    nock(API)
+      .get(ORDERS).query(ordersQuery(FIRST_FROM, 0)).reply(200, { ...page1(), total: 5 })
+      .get(ORDERS).query(ordersQuery(FIRST_FROM, 3)).reply(() => {
+        clock += 60_000; // the second read starts a minute later, after the modification
+        return [200, { ...page2(), orders: [all[4], movedCopy], total: 5, next: undefined }];
+      })
+      .get(ORDERS).query(ordersQuery(FIRST_FROM, 0)).reply(200, { ...page1(), orders: [all[1], all[2], all[3]], total: 5 })
+      .get(ORDERS).query(ordersQuery(FIRST_FROM, 3)).reply(200, { ...page2(), orders: [all[4], movedCopy], total: 5, next: undefined });
+    const summary = await pollAccount({ db: store.db, adapter: adapter({ now: () => clock }), log: silentLog() });
+    expect(nock.isDone()).toBe(true); // two reads: the second saw nothing modified after it started
+    expect(store.db.select().from(orders).all().map((o) => o.externalId).sort()).toEqual(all.map((o) => o.orderId).sort());
+    expect(summary.fetched).toBe(10);
+    expect(getCursor(store.db, ACCOUNT, 'orders')).toBe(new Date(NOW).toISOString());
+  });
+
+  it('a multi-page read where nothing moved is read once', async () => {
+    nock(API)
+      .get(ORDERS).query(ordersQuery(FIRST_FROM, 0)).reply(200, page1())
+      .get(ORDERS).query(ordersQuery(FIRST_FROM, 3)).reply(200, page2());
+    const summary = await pollAccount({ db: store.db, adapter: adapter(), log: silentLog() });
+    expect(nock.isDone()).toBe(true);
+    expect(summary).toMatchObject({ fetched: 5, inserted: 5 });
+  });
+
   it('keeps the old cursor when a later page fails, so the next poll starts over', async () => {
     nock(API)
       .get(ORDERS)
