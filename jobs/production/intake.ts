@@ -58,6 +58,15 @@ export function jobData(r: ProductionRow): ProductionJobData {
   };
 }
 
+/** Rows read and jobs added per round trip to Redis. */
+const ENQUEUE_BATCH = 500;
+
+const jobFor = (row: ProductionRow) => ({
+  name: `${row.platform} ${row.externalId} ${row.sku}`,
+  data: jobData(row),
+  opts: { jobId: row.jobId!, priority: shipByPriority(row.shipBy) },
+});
+
 /**
  * Turns changed orders into production work. `stage` writes production rows in the poll's
  * transaction (the outbox); `flush` makes the Redis side agree: a job per print row not yet
@@ -130,18 +139,15 @@ export function createProductionIntake(deps: { db: Db; queues: Queues; rules: Pr
 
     async flush() {
       const { db, queues, log } = deps;
-      const toEnqueue = rowsToEnqueue(db);
-      for (let i = 0; i < toEnqueue.length; i += 500) {
-        const batch = toEnqueue.slice(i, i + 500);
-        await queues.production.addBulk(
-          batch.map((row) => ({
-            name: `${row.platform} ${row.externalId} ${row.sku}`,
-            data: jobData(row),
-            opts: { jobId: row.jobId!, priority: shipByPriority(row.shipBy) },
-          })),
-        );
+      // A batch at a time: a first sync leaves tens of thousands of rows behind Redis, and reading
+      // them all at once was most of the worker's peak memory.
+      for (let afterId = 0; ; ) {
+        const batch = rowsToEnqueue(db, { afterId, limit: ENQUEUE_BATCH });
+        if (batch.length === 0) break;
+        await queues.production.addBulk(batch.map(jobFor));
         const at = new Date().toISOString();
         db.update(productionItems).set({ enqueuedAt: at }).where(inArray(productionItems.id, batch.map((r) => r.id))).run();
+        afterId = batch.at(-1)!.id;
       }
       for (const row of rowsWithFlag(db, CANCEL_PENDING)) {
         const job = row.jobId ? await queues.production.getJob(row.jobId) : undefined;
@@ -167,11 +173,12 @@ export function createProductionIntake(deps: { db: Db; queues: Queues; rules: Pr
  * Redis itself can lose the last second of jobs, never the lines.
  */
 export async function requeueQueuedRows(db: Db, queues: Queues): Promise<number> {
-  const rows = rowsEnqueued(db);
-  for (let i = 0; i < rows.length; i += 500) {
-    await queues.production.addBulk(
-      rows.slice(i, i + 500).map((row) => ({ name: `${row.platform} ${row.externalId} ${row.sku}`, data: jobData(row), opts: { jobId: row.jobId!, priority: shipByPriority(row.shipBy) } })),
-    );
+  let count = 0;
+  for (let afterId = 0; ; ) {
+    const batch = rowsEnqueued(db, { afterId, limit: ENQUEUE_BATCH });
+    if (batch.length === 0) return count;
+    await queues.production.addBulk(batch.map(jobFor));
+    count += batch.length;
+    afterId = batch.at(-1)!.id;
   }
-  return rows.length;
 }

@@ -1,10 +1,10 @@
-import { and, eq, inArray, isNotNull, isNull, not, sql } from 'drizzle-orm/sql';
+import { and, eq, gt, inArray, isNotNull, isNull, not, sql } from 'drizzle-orm/sql';
 import type { Db } from '../../db/connection.ts';
 import { hasFlag } from '../../db/flags.ts';
 import { orderItems, orders, productionItems } from '../../db/schema.ts';
 
 /** Production rows with their order line and order, as views and jobs need them. */
-export function productionRows(db: Db, where?: ReturnType<typeof and>) {
+export function productionRows(db: Db, where?: ReturnType<typeof and>, page?: { afterId: number; limit: number }) {
   const q = db
     .select({
       id: productionItems.id,
@@ -38,8 +38,10 @@ export function productionRows(db: Db, where?: ReturnType<typeof and>) {
     })
     .from(productionItems)
     .innerJoin(orderItems, eq(orderItems.id, productionItems.orderItemId))
-    .innerJoin(orders, eq(orders.id, orderItems.orderId));
-  return where ? q.where(where).all() : q.all();
+    .innerJoin(orders, eq(orders.id, orderItems.orderId))
+    .$dynamic();
+  if (!page) return where ? q.where(where).all() : q.all();
+  return q.where(and(where, gt(productionItems.id, page.afterId))).orderBy(productionItems.id).limit(page.limit).all();
 }
 export type ProductionRow = ReturnType<typeof productionRows>[number];
 
@@ -54,10 +56,10 @@ const printableQueued = () =>
   and(eq(productionItems.kind, 'print'), eq(productionItems.state, 'queued'), not(hasFlag(productionItems.flags, AWAITING_CUSTOMIZATION)));
 
 /** Printable rows without a job yet. */
-export const rowsToEnqueue = (db: Db) => productionRows(db, and(isNull(productionItems.enqueuedAt), printableQueued()));
+export const rowsToEnqueue = (db: Db, page: { afterId: number; limit: number }) => productionRows(db, and(isNull(productionItems.enqueuedAt), printableQueued()), page);
 
 /** Printable rows that were given a job (which Redis may have lost). */
-export const rowsEnqueued = (db: Db) => productionRows(db, and(printableQueued(), isNotNull(productionItems.enqueuedAt)));
+export const rowsEnqueued = (db: Db, page: { afterId: number; limit: number }) => productionRows(db, and(printableQueued(), isNotNull(productionItems.enqueuedAt)), page);
 
 /** Rows with `flag`; the first condition is the partial index's (production_items_flagged), so only flagged rows are read. */
 export const rowsWithFlag = (db: Db, flag: string) =>

@@ -114,6 +114,28 @@ describe('production queue (real Redis)', () => {
     }
   });
 
+  it('a backlog of more print lines than one enqueue batch gets every job, once, and they come back after a loss', async () => {
+    // 301 orders with two print lines each: 602 rows, more than one batch of 500.
+    const many = Array.from({ length: 301 }, (_, i) => order(`B${i}`, i % 60));
+    const { t, adapter, q } = await setup('batches', many);
+    try {
+      const intake = productionFeature.intake!({ ...t.worker, adapters: [adapter] });
+      // Stage every row in one go (as a first sync leaves them behind Redis), then one flush.
+      await pollAccount({ db: t.worker.db, adapter, intake: { stage: intake.stage, flush: async () => undefined }, log: silentLog() });
+      const unenqueued = t.worker.db.$client.prepare("SELECT count(*) AS n FROM production_items WHERE kind = 'print' AND enqueued_at IS NULL").get() as { n: number };
+      expect(unenqueued.n).toBe(602);
+      await intake.flush();
+      expect(await q.count()).toBe(602);
+      const left = t.worker.db.$client.prepare("SELECT count(*) AS n FROM production_items WHERE kind = 'print' AND enqueued_at IS NULL").get() as { n: number };
+      expect(left.n).toBe(0);
+      await q.obliterate({ force: true }); // Redis lost them all
+      expect(await requeueQueuedRows(t.worker.db, t.worker.queues)).toBe(602);
+      expect(await q.count()).toBe(602);
+    } finally {
+      await t.dispose();
+    }
+  });
+
   it('on cancellation removes waiting jobs and flags the one being printed', async () => {
     const { t, adapter, poll, deps, q } = await setup('cancel', [order('C', 1)]);
     try {
