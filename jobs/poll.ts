@@ -84,8 +84,15 @@ export async function pollAccount(deps: PollDeps, stream = 'orders', options: Po
 
   let flushing: Promise<void> = Promise.resolve();
   let flushWaiting = false;
+  const pages = adapter.fetchOrdersSince(cursor, stream, options.until)[Symbol.asyncIterator]();
+  let upcoming = pages.next();
   try {
-    for await (const page of adapter.fetchOrdersSince(cursor, stream, options.until)) {
+    for (let step = await upcoming; !step.done; step = await upcoming) {
+      const page = step.value;
+      // The next page is on its way while this one is normalized and committed: the marketplace's
+      // time and ours overlap. Awaited above; an error meanwhile must not be an unhandled rejection.
+      upcoming = pages.next();
+      upcoming.catch(() => undefined);
       const normalized: { order: Order; raw: unknown }[] = [];
       const rejected: { raw: unknown; err: unknown }[] = [];
       for (const raw of page.orders) {
@@ -151,6 +158,7 @@ export async function pollAccount(deps: PollDeps, stream = 'orders', options: Po
     }
     await flushing;
   } catch (err) {
+    void pages.return?.(undefined).catch(() => undefined); // ends the adapter's read after the page in flight
     await flushing.catch(() => undefined);
     if (err instanceof AuthError) {
       await withWriteRetry(() =>
