@@ -27,8 +27,9 @@ export interface FetchSettings {
   /** True when SQLite already holds this version of the order (its customization files need no re-download). */
   alreadyStored?: (orderId: string, lastUpdatedTime: string) => boolean;
   /**
-   * While a page's files download, the orders read so far are handed on together at most this often
-   * (default 1 s): what a kill mid-page loses, against one transaction per order.
+   * Once an order's files are in, the orders whose files come in within this time (default 1 s) go
+   * on with it, in one transaction: at most that much reading is lost to a kill mid-page, against
+   * one transaction per order.
    */
   handOnEveryMs?: number;
   /** What a line's customization file said when it was read before (never downloaded twice). */
