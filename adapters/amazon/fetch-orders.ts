@@ -8,6 +8,14 @@ import type { AmazonCustomization, AmazonOrder, AmazonRawOrder, GetOrderResponse
 export const ORDERS_VERSION = '2026-01-01';
 /** The slower stream that re-reads the trailing window for orders Amazon settled late. */
 export const LATE_ORDERS_STREAM = 'late-orders';
+/**
+ * Once a day, every order still waiting to ship within the first sync's look-back: a few pages that
+ * catch an order any read skipped (a token that is an offset skips one behind an order modified
+ * meanwhile, and the late-orders window is only a day long).
+ */
+export const OPEN_ORDERS_STREAM = 'open-orders';
+/** The fulfillment statuses of orders that still need work. */
+const OPEN_STATUSES = ['UNSHIPPED', 'PARTIALLY_SHIPPED'];
 /** searchOrders wants lastUpdatedBefore at least two minutes before the request; a little more for clock skew. */
 const SETTLE_MS = 2 * 60_000 + 5_000;
 /** Re-read this much before the cursor: changes Amazon published just behind it. */
@@ -104,7 +112,7 @@ async function settledOrTimeout(pending: Promise<unknown>[], ms: number): Promis
  * Merchant-fulfilled orders updated in [cursor - overlap, now - 2 min], page by page via nextToken.
  * Amazon does not promise an order within the window, so no page but the last moves the cursor:
  * the last one stores the window's end, and a crash mid-way re-reads the window (harmlessly).
- * The late-orders stream re-reads the whole trailing window instead of starting at its cursor.
+ * The late-orders and open-orders streams re-read their whole window instead of starting at a cursor.
  */
 export async function* fetchAmazonOrders(
   client: AmazonClient,
@@ -115,18 +123,25 @@ export async function* fetchAmazonOrders(
 ): AsyncIterable<OrderPage<AmazonRawOrder>> {
   const now = s.now?.() ?? Date.now();
   const before = Math.min(now - SETTLE_MS, until ? Date.parse(until) : Infinity);
+  // The late and open streams re-read a whole window each time; the regular poll starts at its cursor.
+  const rereads = stream === LATE_ORDERS_STREAM || stream === OPEN_ORDERS_STREAM;
   const from =
-    stream === LATE_ORDERS_STREAM ? now - s.lateOrderWindowMs : cursor && !Number.isNaN(Date.parse(cursor)) ? Date.parse(cursor) - OVERLAP_MS : now - s.initialLookbackMs;
+    stream === LATE_ORDERS_STREAM
+      ? now - s.lateOrderWindowMs
+      : stream === OPEN_ORDERS_STREAM || !cursor || Number.isNaN(Date.parse(cursor))
+        ? now - s.initialLookbackMs
+        : Date.parse(cursor) - OVERLAP_MS;
   const after = new Date(Math.min(from, before)).toISOString();
   const query = {
     lastUpdatedAfter: after,
     lastUpdatedBefore: new Date(before).toISOString(),
     marketplaceIds: s.marketplaceIds,
     fulfilledBy: ['MERCHANT'],
+    ...(stream === OPEN_ORDERS_STREAM ? { fulfillmentStatuses: OPEN_STATUSES } : {}),
     includedData: INCLUDED_DATA,
     maxResultsPerPage: s.pageSize,
   };
-  const unchangedCursor = stream === LATE_ORDERS_STREAM ? query.lastUpdatedBefore : (cursor ?? after);
+  const unchangedCursor = rereads ? query.lastUpdatedBefore : (cursor ?? after);
 
   let paginationToken: string | undefined;
   do {

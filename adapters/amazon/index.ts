@@ -10,7 +10,7 @@ import type { MarketplaceAdapter } from '../types.ts';
 import { mapAmazonCarrier } from './carriers.ts';
 import { checkAmazonAccess } from './check-access.ts';
 import { AmazonClient } from './client.ts';
-import { fetchAmazonOrders, LATE_ORDERS_STREAM, rereadAmazonOrder } from './fetch-orders.ts';
+import { fetchAmazonOrders, LATE_ORDERS_STREAM, OPEN_ORDERS_STREAM, rereadAmazonOrder } from './fetch-orders.ts';
 import { AMAZON_LIMITS } from './limits.ts';
 import { pushAmazonShipment } from './push-shipment.ts';
 import { amazonOrderToOrder } from './to-order.ts';
@@ -32,6 +32,8 @@ function storedCustomization(db: Db, account: string, orderId: string, orderItem
 
 /** How often the late-orders stream re-reads the trailing window. */
 const LATE_ORDERS_EVERY_MS = 3_600_000;
+/** How often the open-orders stream reads every order still waiting to ship. */
+const OPEN_ORDERS_EVERY_MS = 86_400_000;
 
 export interface AmazonAdapterOptions {
   db: Db;
@@ -82,7 +84,10 @@ export function createAmazonAdapter(o: AmazonAdapterOptions): MarketplaceAdapter
     accountId: sellerId,
     limits: AMAZON_LIMITS,
     client,
-    extraStreams: [{ name: LATE_ORDERS_STREAM, everyMs: LATE_ORDERS_EVERY_MS }],
+    extraStreams: [
+      { name: LATE_ORDERS_STREAM, everyMs: LATE_ORDERS_EVERY_MS },
+      { name: OPEN_ORDERS_STREAM, everyMs: OPEN_ORDERS_EVERY_MS },
+    ],
     fetchOrdersSince: (cursor, stream, until) => fetchAmazonOrders(client, settings, cursor, stream, until),
     rereadOrder: (orderId) => rereadAmazonOrder(client, orderId, settings.alreadyRead),
     normalize: (raw) => amazonOrderToOrder(raw, sellerId),

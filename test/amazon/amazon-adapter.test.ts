@@ -177,8 +177,34 @@ describe('Amazon adapter through amazon-sp-api, replayed with nock', () => {
       .query((q: Query) => q.lastUpdatedAfter === new Date(NOW - credentials.lateOrderWindowMs).toISOString() && q.lastUpdatedBefore === '2026-11-20T12:00:00.000Z')
       .reply(200, page2());
     const a = adapter();
-    expect(a.extraStreams).toEqual([{ name: 'late-orders', everyMs: 3_600_000 }]);
+    expect(a.extraStreams).toContainEqual({ name: 'late-orders', everyMs: 3_600_000 });
     expect(await poll(a, 'late-orders')).toMatchObject({ stream: 'late-orders', inserted: 2 });
     expect(listEvents(store.db, { type: 'poll.missed_by_regular' })).toHaveLength(1);
+  });
+
+  it('once a day reads every order still waiting to ship over the 30 days a first sync reads, and counts what earlier reads skipped', async () => {
+    mockToken();
+    // What a paged read skipped (an order modified meanwhile shifted the token's offset past it):
+    // the regular poll stored page one only, and its cursor is already past page two's orders.
+    nock(SP_API).get(SEARCH_PATH).query(true).reply(200, { ...page1(), pagination: undefined });
+    await poll();
+    const stored = store.db.select().from(orders).all().length;
+    const regularCursor = getCursor(store.db, 'amazon:A2TESTSELLER', 'orders');
+    nock(SP_API)
+      .get(SEARCH_PATH)
+      .query(
+        (q: Query) =>
+          q.fulfillmentStatuses === 'UNSHIPPED,PARTIALLY_SHIPPED' &&
+          q.lastUpdatedAfter === new Date(NOW - 30 * 86_400_000).toISOString() &&
+          q.lastUpdatedBefore === '2026-11-20T12:00:00.000Z',
+      )
+      .reply(200, page2());
+    const a = adapter();
+    expect(a.extraStreams).toContainEqual({ name: 'open-orders', everyMs: 86_400_000 });
+    expect(await poll(a, 'open-orders')).toMatchObject({ stream: 'open-orders', inserted: 2 });
+    expect(store.db.select().from(orders).all()).toHaveLength(stored + 2);
+    expect(nock.isDone()).toBe(true);
+    expect(listEvents(store.db, { type: 'poll.missed_by_regular' })[0]!.message).toMatch(/open-orders re-read found 2/);
+    expect(getCursor(store.db, 'amazon:A2TESTSELLER', 'orders')).toBe(regularCursor); // its reads never move the regular cursor
   });
 });
