@@ -104,7 +104,8 @@ describe('two workers, one set of limits', () => {
     const polls = pollTimes(a, b);
     expect(polls.size).toBe(PLATFORMS.length);
     for (const [account, times] of polls) {
-      expect(times.length, account).toBeLessThanOrEqual(Math.ceil(elapsed / POLL_MS) + 2);
+      // Counted from when both run (the first polls alone meanwhile, longer on a loaded machine).
+      expect(times.filter((t) => t >= t0).length, account).toBeLessThanOrEqual(Math.ceil(elapsed / POLL_MS) + 2);
       expect(busiestWindow(times, POLL_MS / 2), `${account}: two polls within half an interval`).toBe(1);
     }
 
