@@ -144,6 +144,13 @@ export interface AccessCheck {
   fix?: string;
 }
 
+export interface ExtraStream {
+  name: string;
+  everyMs: number;
+  /** Also polled right after a regular poll that read more than one page (the reads that can skip an order). */
+  afterLongRead?: boolean;
+}
+
 export interface MarketplaceAdapter<Raw = unknown> {
   readonly platform: Platform;
   readonly accountId: string;
@@ -154,7 +161,7 @@ export interface MarketplaceAdapter<Raw = unknown> {
    */
   fetchOrdersSince(cursor: string | null, stream?: string, until?: string): AsyncIterable<OrderPage<Raw>>;
   /** Slower re-reads some platforms need (Amazon's late-settling orders), polled on their own schedule. */
-  readonly extraStreams?: { name: string; everyMs: number }[];
+  readonly extraStreams?: ExtraStream[];
   /**
    * One order read again, whole, as the poll would read it: for an order stored incomplete (flag
    * CUSTOMIZATION_PENDING), which the re-read job retries with backoff until it is complete.

@@ -1,4 +1,4 @@
-import { Worker, type ConnectionOptions } from 'bullmq';
+import { Worker, type ConnectionOptions, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { MarketplaceAdapter } from '../adapters/types.ts';
@@ -8,7 +8,7 @@ import { ShutdownError, toJobError } from '../src/errors.ts';
 import type { Metrics, PollOutcome } from '../src/metrics.ts';
 import { pollLeaseKey, withLease } from './lease.ts';
 import { pollAccount, type OrderIntake } from './poll.ts';
-import type { QueueJobs } from './queues.ts';
+import { jobIds, type QueueJobs } from './queues.ts';
 
 export interface PollWorkerDeps {
   db: Db;
@@ -21,6 +21,8 @@ export interface PollWorkerDeps {
   locks: Redis;
   prefix: string;
   metrics?: Metrics;
+  /** The poll queue, for the follow-up polls some streams ask for after a long read. */
+  queue?: Queue<QueueJobs['poll']>;
 }
 
 /** A poll lease outlives a dead holder this long; a live one renews it every third of it. */
@@ -47,7 +49,9 @@ export function createPollWorker(deps: PollWorkerDeps) {
           pollAccount({ db: deps.db, adapter, intake: deps.intake, onAccountHealthy: deps.onAccountHealthy, metrics: deps.metrics, log: deps.log }, stream),
         );
         finished(poll.held ? 'ok' : 'skipped');
-        return poll.held ? poll.value : { skipped: 'a poll of this account is already running' };
+        if (!poll.held) return { skipped: 'a poll of this account is already running' };
+        if (stream === 'orders' && poll.value.pages > 1) await followLongRead(deps, adapter, accountId);
+        return poll.value;
       } catch (err) {
         // Cancelled at shutdown while waiting for a token or a retry: the next poll resumes from the cursor.
         if (err instanceof ShutdownError) {
@@ -61,4 +65,16 @@ export function createPollWorker(deps: PollWorkerDeps) {
     },
     { connection: deps.connection, prefix: deps.prefix, concurrency: Math.max(2, deps.adapters.length * 2), autorun: false },
   );
+}
+
+/** Streams that check what a read of several pages may have skipped are polled once more, now. */
+async function followLongRead(deps: PollWorkerDeps, adapter: MarketplaceAdapter, accountId: string): Promise<void> {
+  for (const extra of adapter.extraStreams ?? []) {
+    if (!extra.afterLongRead || !deps.queue) continue;
+    await deps.queue.add(
+      `poll ${accountId} ${extra.name} (after a long read)`,
+      { accountId, platform: adapter.platform, stream: extra.name },
+      { jobId: jobIds.pollAfterLongRead(accountId, extra.name), removeOnComplete: true, removeOnFail: true },
+    );
+  }
 }

@@ -86,4 +86,6 @@ export const jobIds = {
   /** One job per alert and destination: the same alert added twice stays one delivery. */
   alert: (alertId: string, destination: string) => `alert__${alertId}__${destination}`.replace(/:/g, '_'),
   pollScheduler: (accountId: string, stream: string) => `poll__${accountId.replace(/:/g, '_')}__${stream}`,
+  /** At most one waiting at a time: long reads in a row add one follow-up, not one each. */
+  pollAfterLongRead: (accountId: string, stream: string) => `poll-after-long-read__${accountId.replace(/:/g, '_')}__${stream}`,
 };

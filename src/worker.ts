@@ -183,7 +183,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     const onAccountHealthy = async (accountId: string) => {
       for (const f of features) await f.accountHealthy?.(services, accountId);
     };
-    const pollWorker = createPollWorker({ db, adapters, intake, onAccountHealthy, metrics, log: log.child({ component: 'poll' }), connection: workerConnection, locks: redis, prefix });
+    const pollWorker = createPollWorker({ db, adapters, intake, onAccountHealthy, metrics, log: log.child({ component: 'poll' }), connection: workerConnection, locks: redis, prefix, queue: queues.poll });
     const workers: Worker[] = [pollWorker, ...features.flatMap((f) => f.workers?.(services) ?? [])];
     for (const w of workers) logConnectionState(w, `worker ${w.name}`, log);
     pollWorker.on('failed', (job, err) => log.warn({ job: job?.name, err }, 'poll failed'));

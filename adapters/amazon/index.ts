@@ -86,7 +86,8 @@ export function createAmazonAdapter(o: AmazonAdapterOptions): MarketplaceAdapter
     client,
     extraStreams: [
       { name: LATE_ORDERS_STREAM, everyMs: LATE_ORDERS_EVERY_MS },
-      { name: OPEN_ORDERS_STREAM, everyMs: OPEN_ORDERS_EVERY_MS },
+      // After a first sync or a catch-up too: those are the reads of several pages that can skip.
+      { name: OPEN_ORDERS_STREAM, everyMs: OPEN_ORDERS_EVERY_MS, afterLongRead: true },
     ],
     fetchOrdersSince: (cursor, stream, until) => fetchAmazonOrders(client, settings, cursor, stream, until),
     rereadOrder: (orderId) => rereadAmazonOrder(client, orderId, settings.alreadyRead),

@@ -49,6 +49,33 @@ describe('worker', () => {
     }
   });
 
+  it('polls a stream that asks for it once more right after a regular poll that read several pages, not after one page', async () => {
+    class CheckedAdapter extends FakeAdapter {
+      override readonly extraStreams = [{ name: 'check', everyMs: 86_400_000, afterLongRead: true }];
+      streams: string[] = [];
+      override fetchOrdersSince(cursor: string | null, stream = 'orders', until?: string) {
+        this.streams.push(stream);
+        return stream === 'check' ? (async function* () {})() : super.fetchOrdersSince(cursor, stream, until);
+      }
+    }
+    const long = new CheckedAdapter('shop-long');
+    long.orders = [1, 2, 3, 4, 5].map((m) => raw(`L${m}`, m)); // three pages of two
+    const short = new CheckedAdapter('shop-short');
+    short.orders = [raw('S1', 1)]; // one page
+    const t = await startTestWorker({ prefix: `${redis.prefix}-after-long`, adapters: [long, short] });
+    try {
+      const checks = (a: CheckedAdapter) => a.streams.filter((s) => s === 'check').length;
+      // Each: the scheduled check at start; the long one, a second after its three-page read.
+      await until(() => checks(long), (n) => n >= 2);
+      await until(() => t.worker.db.select().from(orders).all().length, (n) => n === 6);
+      await sleep(500);
+      expect(checks(long)).toBe(2);
+      expect(checks(short)).toBe(1);
+    } finally {
+      await t.dispose();
+    }
+  });
+
   it('loses nothing when SIGTERM-style shutdown lands in the middle of a poll', async () => {
     const adapter = new FakeAdapter('shop-stop');
     adapter.orders = Array.from({ length: 6 }, (_, i) => raw(`S${i}`, i));
