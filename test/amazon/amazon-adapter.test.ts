@@ -200,7 +200,7 @@ describe('Amazon adapter through amazon-sp-api, replayed with nock', () => {
       )
       .reply(200, page2());
     const a = adapter();
-    expect(a.extraStreams).toContainEqual({ name: 'open-orders', everyMs: 86_400_000 });
+    expect(a.extraStreams).toContainEqual({ name: 'open-orders', everyMs: 86_400_000, afterLongRead: true });
     expect(await poll(a, 'open-orders')).toMatchObject({ stream: 'open-orders', inserted: 2 });
     expect(store.db.select().from(orders).all()).toHaveLength(stored + 2);
     expect(nock.isDone()).toBe(true);

@@ -51,7 +51,7 @@ describe('worker', () => {
 
   it('polls a stream that asks for it once more right after a regular poll that read several pages, not after one page', async () => {
     class CheckedAdapter extends FakeAdapter {
-      override readonly extraStreams = [{ name: 'check', everyMs: 86_400_000, afterLongRead: true }];
+      readonly extraStreams = [{ name: 'check', everyMs: 86_400_000, afterLongRead: true }];
       streams: string[] = [];
       override fetchOrdersSince(cursor: string | null, stream = 'orders', until?: string) {
         this.streams.push(stream);
