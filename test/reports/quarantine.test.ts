@@ -145,5 +145,5 @@ describe('ordersync quarantine', () => {
     const empty = ordersync('quarantine', '--json');
     expect(JSON.parse(empty.stdout)).toEqual([]);
     expect(ordersync('quarantine').stdout).toMatch(/nothing in quarantine/);
-  });
+  }, 90_000); // eleven CLI processes, each loading the sources (3 s apiece on a slow day)
 });
