@@ -108,7 +108,7 @@ describe('OperationLimiters', () => {
     const t0 = performance.now();
     await Promise.all(Array.from({ length: 5 }, () => limiters.schedule('list', async () => void times.push(performance.now() - t0))));
     times.sort((a, b) => a - b);
-    expect(times[2]!).toBeLessThan(40); // the burst
+    expect(times[2]!).toBeLessThan(75); // the burst (without it, the third call would come at 100 ms)
     expect(times[4]! - times[2]!).toBeGreaterThanOrEqual(80); // two more tokens at 20/s = 100 ms
     await limiters.stop();
   });

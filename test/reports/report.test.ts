@@ -300,5 +300,5 @@ describe('the ordersync process', () => {
     const bad = ordersync('report', '--days', 'many');
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/days: must be a whole number of days/);
-  });
+  }, 90_000); // CLI processes loading the sources (3 s apiece on a slow day)
 });
