@@ -7,7 +7,7 @@ import type { MarketplaceAdapter, Platform, RateLimit } from '../adapters/types.
 import { PLATFORMS } from '../config/env.ts';
 import { pollAccount } from '../jobs/poll.ts';
 import { startSandbox } from '../sandbox/server.ts';
-import { backdate, benchStores, log, round, sandboxAdapters } from './support.ts';
+import { benchStores, log, round, sandboxAdapters } from './support.ts';
 
 /** The list operation each platform pages orders with, its page size and its published limit. */
 const LIST_OPERATION: Record<string, { operation: string; pageSize: number; limit: RateLimit }> = {
@@ -24,7 +24,7 @@ export async function benchApiBudget(dir: string, backlog = 20_000, scale = 100,
   setRateScale(scale);
   const sandbox = await startSandbox({ rateScale: scale, seed: 3 });
   for (const p of platforms) sandbox.context.store.add(p, backlog, 'unshipped');
-  backdate(sandbox.context.store, 3_600_000);
+  sandbox.context.store.backdate(3_600_000);
   const stores = await benchStores(dir, `budget-x${scale}`);
   const adapters = sandboxAdapters(stores.db, sandbox.url).filter((a) => platforms.includes(a.platform));
 

@@ -5,7 +5,7 @@ import { ensureAccount } from '../db/accounts.ts';
 import type { Db } from '../db/connection.ts';
 import { pollAccount } from '../jobs/poll.ts';
 import { startSandbox, type Sandbox } from '../sandbox/server.ts';
-import { backdate, benchStores, log, round, sandboxAdapters } from './support.ts';
+import { benchStores, log, round, sandboxAdapters } from './support.ts';
 
 /** Stores `count` orders (one item each) straight into SQLite, spread over the adapters' accounts. */
 function seedOrders(db: Db, adapters: MarketplaceAdapter[], count: number) {
@@ -40,7 +40,7 @@ async function scenario(dir: string, name: string, stored: number) {
   setRateScale(1e6);
   const sandbox = await startSandbox({ rateScale: 1e6, seed: 5 });
   for (const p of PLATFORMS) sandbox.context.store.add(p, 30, 'unshipped');
-  backdate(sandbox.context.store, 3_600_000);
+  sandbox.context.store.backdate(3_600_000);
   const stores = await benchStores(dir, name);
   const adapters = sandboxAdapters(stores.db, sandbox.url);
   const t0 = performance.now();

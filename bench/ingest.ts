@@ -8,7 +8,7 @@ import { newDataKey } from '../db/crypto.ts';
 import { pollAccount, type OrderIntake } from '../jobs/poll.ts';
 import { productionFeature } from '../jobs/production/index.ts';
 import { startSandbox } from '../sandbox/server.ts';
-import { backdate, benchStores, log, round, rssSampler, sandboxAdapters } from './support.ts';
+import { benchStores, log, round, rssSampler, sandboxAdapters } from './support.ts';
 
 /** Replays pages fetched beforehand, so the timed run measures our pipeline and not HTTP. */
 function replayAdapter(adapter: MarketplaceAdapter, pages: OrderPage[]): MarketplaceAdapter {
@@ -24,7 +24,7 @@ export async function benchIngest(dir: string, total = 50_000) {
   const sandbox = await startSandbox({ rateScale: 1e6, seed: 11 });
   sandbox.context.store.maxLines = 5;
   for (const p of PLATFORMS) sandbox.context.store.add(p, Math.ceil(total / PLATFORMS.length), 'unshipped');
-  backdate(sandbox.context.store, 3_600_000);
+  sandbox.context.store.backdate(3_600_000);
   const stores = await benchStores(dir, 'ingest');
   const adapters = sandboxAdapters(stores.db, sandbox.url);
 

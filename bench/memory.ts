@@ -3,7 +3,7 @@ import { PLATFORMS } from '../config/env.ts';
 import { pollAccount } from '../jobs/poll.ts';
 import { productionFeature } from '../jobs/production/index.ts';
 import { startSandbox } from '../sandbox/server.ts';
-import { backdate, benchStores, log, mb, round, sandboxAdapters } from './support.ts';
+import { benchStores, log, mb, round, sandboxAdapters } from './support.ts';
 
 /**
  * Steady memory of the polling loop: many poll cycles over all accounts with a trickle of new and
@@ -14,7 +14,7 @@ export async function benchSteadyMemory(dir: string, cycles = 360) {
   setRateScale(1e6);
   const sandbox = await startSandbox({ rateScale: 1e6, seed: 21 });
   for (const p of PLATFORMS) sandbox.context.store.add(p, 200, 'unshipped');
-  backdate(sandbox.context.store, 3_600_000);
+  sandbox.context.store.backdate(3_600_000);
   const stores = await benchStores(dir, 'memory');
   const adapters = sandboxAdapters(stores.db, sandbox.url);
   const intake = productionFeature.intake?.(stores.services(adapters));

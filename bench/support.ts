@@ -4,8 +4,7 @@ import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { adapterFactories } from '../adapters/all.ts';
 import type { MarketplaceAdapter } from '../adapters/types.ts';
-import { loadConfig, PLATFORMS, type Config } from '../config/env.ts';
-import type { SandboxStore } from '../sandbox/store.ts';
+import { loadConfig, type Config } from '../config/env.ts';
 import { openDatabase, type Db } from '../db/connection.ts';
 import { newDataKey } from '../db/crypto.ts';
 import { deleteKeysWithPrefix } from '../jobs/connection.ts';
@@ -79,6 +78,3 @@ export function rssSampler(everyMs = 25) {
 
 export const mb = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
 export const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;
-
-/** Moves every sandbox order `ms` into the past: a backlog, not orders placed this very second. */
-export const backdate = (store: SandboxStore, ms: number): void => store.backdate(ms);

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { and, eq, sql } from 'drizzle-orm/sql';
+import { eq, sql } from 'drizzle-orm/sql';
 import type { Address, Order, OrderStatus } from '../adapters/types.ts';
 import { keysOf, type Db } from './connection.ts';
 import { openBytes, openText, sealBytes, sealText } from './crypto.ts';
@@ -197,14 +197,6 @@ export function storedOrderLine(
     variations: row.variations === null ? null : (JSON.parse(row.variations) as Record<string, string>),
     extra: row.extra === null ? null : (JSON.parse(row.extra) as Record<string, unknown>),
   };
-}
-
-export function getOrderByExternalId(db: Db, platform: string, accountId: string, externalId: string) {
-  return db
-    .select()
-    .from(orders)
-    .where(and(eq(orders.platform, platform as Order['platform']), eq(orders.accountId, accountId), eq(orders.externalId, externalId)))
-    .get();
 }
 
 export function getOrderItems(db: Db, orderId: number) {
