@@ -141,14 +141,13 @@ export function createProductionIntake(deps: { db: Db; queues: Queues; rules: Pr
       const { db, queues, log } = deps;
       // A batch at a time: a first sync leaves tens of thousands of rows behind Redis, and reading
       // them all at once was most of the worker's peak memory.
-      for (let afterId = 0; ; ) {
-        const batch = rowsToEnqueue(db, { afterId, limit: ENQUEUE_BATCH });
-        if (batch.length === 0) break;
-        await queues.production.addBulk(batch.map(jobFor));
-        const at = new Date().toISOString();
-        db.update(productionItems).set({ enqueuedAt: at }).where(inArray(productionItems.id, batch.map((r) => r.id))).run();
-        afterId = batch.at(-1)!.id;
-      }
+      await inBatches(
+        (page) => rowsToEnqueue(db, page),
+        async (batch) => {
+          await queues.production.addBulk(batch.map(jobFor));
+          db.update(productionItems).set({ enqueuedAt: new Date().toISOString() }).where(inArray(productionItems.id, batch.map((r) => r.id))).run();
+        },
+      );
       for (const row of rowsWithFlag(db, CANCEL_PENDING)) {
         const job = row.jobId ? await queues.production.getJob(row.jobId) : undefined;
         const state = job ? await job.getState() : 'missing';
@@ -173,11 +172,19 @@ export function createProductionIntake(deps: { db: Db; queues: Queues; rules: Pr
  * Redis itself can lose the last second of jobs, never the lines.
  */
 export async function requeueQueuedRows(db: Db, queues: Queues): Promise<number> {
+  return inBatches(
+    (page) => rowsEnqueued(db, page),
+    async (batch) => void (await queues.production.addBulk(batch.map(jobFor))),
+  );
+}
+
+/** Rows read ENQUEUE_BATCH at a time in id order, each batch handled before the next is read; how many in all. */
+async function inBatches(read: (page: { afterId: number; limit: number }) => ProductionRow[], handle: (batch: ProductionRow[]) => Promise<void>): Promise<number> {
   let count = 0;
   for (let afterId = 0; ; ) {
-    const batch = rowsEnqueued(db, { afterId, limit: ENQUEUE_BATCH });
+    const batch = read({ afterId, limit: ENQUEUE_BATCH });
     if (batch.length === 0) return count;
-    await queues.production.addBulk(batch.map(jobFor));
+    await handle(batch);
     count += batch.length;
     afterId = batch.at(-1)!.id;
   }
