@@ -9,6 +9,7 @@ import { ValidationError } from '../../src/errors.ts';
 import type { ProductionJobData, Queues } from '../queues.ts';
 import { scheduleJobs, type ScheduledJob } from './schedule.ts';
 import { productionRows, setRow, type ProductionRow } from './store.ts';
+import { compareCodeUnits } from '../../src/compare.ts';
 
 /** A printing job holds its BullMQ lock while the print runs: days, not seconds. */
 const PRINT_LOCK_MS = 7 * 86_400_000;
@@ -150,7 +151,7 @@ export function productionView(db: Db, rules: ProductionRules, now = new Date())
   return view.sort(
     (a, b) =>
       Number(b.schedule?.atRisk ?? false) - Number(a.schedule?.atRisk ?? false) ||
-      (a.schedule?.estimatedFinish ?? '9').localeCompare(b.schedule?.estimatedFinish ?? '9') ||
+      compareCodeUnits(a.schedule?.estimatedFinish ?? '9', b.schedule?.estimatedFinish ?? '9') ||
       a.id - b.id,
   );
 }

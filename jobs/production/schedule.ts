@@ -1,4 +1,5 @@
 import type { ProductionRules } from '../../config/production.ts';
+import { compareCodeUnits } from '../../src/compare.ts';
 
 export interface SchedulableJob {
   id: string;
@@ -47,7 +48,7 @@ export function scheduleJobs(jobs: SchedulableJob[], printers: ProductionRules['
     printing.forEach((job, i) => place(job, Math.min(Date.parse(job.startedAt!), now.getTime()), i % spec.count));
     const queued = groupJobs
       .filter((j) => !j.startedAt)
-      .sort((a, b) => (a.shipBy ? Date.parse(a.shipBy) : Infinity) - (b.shipBy ? Date.parse(b.shipBy) : Infinity) || a.id.localeCompare(b.id));
+      .sort((a, b) => (a.shipBy ? Date.parse(a.shipBy) : Infinity) - (b.shipBy ? Date.parse(b.shipBy) : Infinity) || compareCodeUnits(a.id, b.id));
     for (const job of queued) {
       let printer = 0;
       for (let p = 1; p < freeAt.length; p++) if (freeAt[p]! < freeAt[printer]!) printer = p;

@@ -4,6 +4,7 @@ import type { Db } from '../../db/connection.ts';
 import { orderDays, revenueFigures, salesFigures, type SalesFigures } from '../../db/reports.ts';
 import { minorToDecimal } from '../../src/money.ts';
 import { productionView } from '../production/lifecycle.ts';
+import { compareCodeUnits } from '../../src/compare.ts';
 
 export interface Revenue {
   currency: string;
@@ -71,7 +72,7 @@ export function buildReport(db: Db, rules: ProductionRules, opts: { days: number
         printShare: s.items ? s.printItems / s.items : null,
         atRisk: risk(s.platform, s.day),
       }))
-      .sort((a, b) => a.day.localeCompare(b.day) || a.platform.localeCompare(b.platform));
+      .sort((a, b) => compareCodeUnits(a.day, b.day) || compareCodeUnits(a.platform, b.platform));
   };
 
   const rows = assemble(true, (p, d) => riskByDay.get(`${p} ${d}`) ?? 0);

@@ -6,6 +6,7 @@ import { ETSY_LIMIT } from '../../adapters/etsy/limits.ts';
 import type { RegisterPlatformRoutes } from '../platforms.ts';
 import type { SandboxContext } from '../server.ts';
 import { renderEtsyReceipt, renderEtsyShop } from './render.ts';
+import { compareCodeUnits } from '../../src/compare.ts';
 
 /** What the sandbox's shop owner granted the app (every token minted carries them). */
 const GRANTED_SCOPES = ['email_r', 'shops_r', 'transactions_r', 'transactions_w'];
@@ -119,7 +120,7 @@ export const etsyRoutes: RegisterPlatformRoutes = (app, ctx) => {
     const from = q.min_last_modified ? new Date(Number(q.min_last_modified) * 1000).toISOString() : undefined;
     const to = q.max_last_modified ? new Date((Number(q.max_last_modified) + 1) * 1000).toISOString() : undefined;
     let list = ctx.store.modifiedBetween('etsy', from, to);
-    if (q.sort_on === 'created') list.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+    if (q.sort_on === 'created') list.sort((a, b) => compareCodeUnits(a.createdAt, b.createdAt));
     else if (q.sort_on === 'receipt_id') list.sort((a, b) => a.numericId - b.numericId);
     if (q.sort_order === 'desc' || q.sort_order === 'descending') list = list.reverse();
     ctx.store.record({ platform: 'etsy', operation: 'getShopReceipts', params: q, status: 200 });

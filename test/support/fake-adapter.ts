@@ -1,5 +1,6 @@
 import type { MarketplaceAdapter, Order, OrderPage, ShipmentPush, ShipmentPushResult } from '../../adapters/types.ts';
 import { BadPayloadError, ValidationError } from '../../src/errors.ts';
+import { compareCodeUnits } from '../../src/compare.ts';
 
 /** The raw shape the in-memory fake marketplace hands out. */
 export interface FakeRawOrder {
@@ -34,7 +35,7 @@ export class FakeAdapter implements MarketplaceAdapter<FakeRawOrder> {
     this.fetchCalls += 1;
     const since = cursor ? Date.parse(cursor) : -Infinity;
     const end = until ? Date.parse(until) : Infinity;
-    const changed = this.orders.filter((o) => Date.parse(o.modified) > since && Date.parse(o.modified) <= end).sort((a, b) => a.modified.localeCompare(b.modified));
+    const changed = this.orders.filter((o) => Date.parse(o.modified) > since && Date.parse(o.modified) <= end).sort((a, b) => compareCodeUnits(a.modified, b.modified));
     for (let i = 0; i < changed.length; i += this.pageSize) {
       await this.beforePage?.(i / this.pageSize);
       const page = changed.slice(i, i + this.pageSize);
