@@ -16,7 +16,7 @@ import { REDIS_URL, round } from './support.ts';
  * steady (median of the second half) and peak, V8 heap used, and CPU % over the second half.
  */
 export const VARIANTS = {
-  'bundle + settings': { args: ['--max-semi-space-size=2', 'dist/main.js'], env: { MALLOC_ARENA_MAX: '2' } },
+  'bundle + settings': { args: ['--max-semi-space-size=2', '--optimize-for-size', 'dist/main.js'], env: { MALLOC_ARENA_MAX: '2' } },
   bundle: { args: ['dist/main.js'], env: {} },
   'sources + settings': { args: ['--max-semi-space-size=2', '--experimental-strip-types', '--disable-warning=ExperimentalWarning', 'src/main.ts'], env: { MALLOC_ARENA_MAX: '2' } },
   sources: { args: ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', 'src/main.ts'], env: {} },

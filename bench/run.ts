@@ -68,7 +68,7 @@ for (const section of chosen) {
     process.execPath,
     [
       // --service-settings: the memory settings the service files use (README, Footprint), to compare.
-      ...(values['service-settings'] ? ['--max-semi-space-size=2'] : []),
+      ...(values['service-settings'] ? ['--max-semi-space-size=2', '--optimize-for-size'] : []),
       '--experimental-strip-types', '--disable-warning=ExperimentalWarning', '--expose-gc', fileURLToPath(import.meta.url), '--section', section, ...(values.quick ? ['--quick'] : []), ...(values['footprint-minutes'] ? ['--footprint-minutes', values['footprint-minutes']] : [])],
     { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, stdio: ['ignore', 'pipe', 'inherit'], env: values['service-settings'] ? { ...process.env, MALLOC_ARENA_MAX: '2' } : process.env },
   );
