@@ -15,6 +15,11 @@ export class TokenBuckets {
 
   setScale(scale: number) {
     this.scale = scale;
+    this.refill();
+  }
+
+  /** Every bucket full again, as after a quiet spell (tests that need the burst start from it). */
+  refill() {
     this.buckets.clear();
   }
 
