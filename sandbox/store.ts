@@ -1,4 +1,5 @@
 import type { Platform } from '../adapters/types.ts';
+import { compareCodeUnits } from '../src/compare.ts';
 import { createRandom, generateOrder, type SandboxOrder, type SandboxOrderState } from './generator.ts';
 
 export interface RecordedCall {
@@ -161,8 +162,7 @@ export class SandboxStore {
   }
 }
 
-const compareByUpdate = (a: SandboxOrder, b: SandboxOrder) =>
-  a.updatedAt < b.updatedAt ? -1 : a.updatedAt > b.updatedAt ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+const compareByUpdate = (a: SandboxOrder, b: SandboxOrder) => compareCodeUnits(a.updatedAt, b.updatedAt) || compareCodeUnits(a.id, b.id);
 
 /** The index of the first order updated at or after `iso` (the list sorted by update time). */
 function firstAtOrAfter(list: SandboxOrder[], iso: string): number {
