@@ -5,11 +5,11 @@ import type { ProductionRules } from '../../config/production.ts';
 import { withWriteRetry, type Db } from '../../db/connection.ts';
 import { recordEvent } from '../../db/events.ts';
 import { productionItems } from '../../db/schema.ts';
+import { compareCodeUnits } from '../../src/compare.ts';
 import { ValidationError } from '../../src/errors.ts';
 import type { ProductionJobData, Queues } from '../queues.ts';
 import { scheduleJobs, type ScheduledJob } from './schedule.ts';
 import { productionRows, setRow, type ProductionRow } from './store.ts';
-import { compareCodeUnits } from '../../src/compare.ts';
 
 /** A printing job holds its BullMQ lock while the print runs: days, not seconds. */
 const PRINT_LOCK_MS = 7 * 86_400_000;

@@ -2,9 +2,9 @@ import type { Platform } from '../../adapters/types.ts';
 import type { ProductionRules } from '../../config/production.ts';
 import type { Db } from '../../db/connection.ts';
 import { orderDays, revenueFigures, salesFigures, type SalesFigures } from '../../db/reports.ts';
+import { compareCodeUnits } from '../../src/compare.ts';
 import { minorToDecimal } from '../../src/money.ts';
 import { productionView } from '../production/lifecycle.ts';
-import { compareCodeUnits } from '../../src/compare.ts';
 
 export interface Revenue {
   currency: string;

@@ -3,10 +3,10 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ETSY_SANDBOX_CREDENTIALS } from '../../adapters/etsy/index.ts';
 import { ETSY_LIMIT } from '../../adapters/etsy/limits.ts';
+import { compareCodeUnits } from '../../src/compare.ts';
 import type { RegisterPlatformRoutes } from '../platforms.ts';
 import type { SandboxContext } from '../server.ts';
 import { renderEtsyReceipt, renderEtsyShop } from './render.ts';
-import { compareCodeUnits } from '../../src/compare.ts';
 
 /** What the sandbox's shop owner granted the app (every token minted carries them). */
 const GRANTED_SCOPES = ['email_r', 'shops_r', 'transactions_r', 'transactions_w'];

@@ -1,6 +1,6 @@
 import type { MarketplaceAdapter, Order, OrderPage, ShipmentPush, ShipmentPushResult } from '../../adapters/types.ts';
-import { BadPayloadError, ValidationError } from '../../src/errors.ts';
 import { compareCodeUnits } from '../../src/compare.ts';
+import { BadPayloadError, ValidationError } from '../../src/errors.ts';
 
 /** The raw shape the in-memory fake marketplace hands out. */
 export interface FakeRawOrder {
