@@ -37,12 +37,10 @@ function statements(client: Database.Database) {
   if (!s) {
     const params = (cols: readonly string[]) => cols.map((c) => `@${c}`).join(', ');
     s = {
-      find: client.prepare<[string, string, string], { id: number; remote_updated_at: string; status: OrderStatus; payment_status: string }>(
+      find: client.prepare<[string, string, string], StoredVersion>(
         'SELECT id, remote_updated_at, status, payment_status FROM orders WHERE platform = ? AND account_id = ? AND external_id = ?',
       ),
-      insert: client.prepare<Record<string, unknown>, { id: number }>(
-        `INSERT INTO orders (${ORDER_COLUMNS.join(', ')}) VALUES (${params(ORDER_COLUMNS)}) RETURNING id`,
-      ),
+      insert: client.prepare<Record<string, unknown>>(`INSERT INTO orders (${ORDER_COLUMNS.join(', ')}) VALUES (${params(ORDER_COLUMNS)})`),
       update: client.prepare<Record<string, unknown>>(
         `UPDATE orders SET ${ORDER_COLUMNS.map((c) => `${c} = @${c}`).join(', ')}, updated_at = ${NOW} WHERE id = @id`,
       ),
@@ -60,6 +58,7 @@ function statements(client: Database.Database) {
            updated_at = ${NOW}
          RETURNING id, external_line_id`,
       ),
+      newItem: client.prepare<Record<string, unknown>>(`INSERT INTO order_items (${ITEM_COLUMNS.join(', ')}) VALUES (${params(ITEM_COLUMNS)})`),
       item_of: client.prepare<[string, string, string, string], { personalization: string | null; variations: string | null; extra: string | null }>(
         `SELECT i.personalization, i.variations, i.extra FROM order_items i JOIN orders o ON o.id = i.order_id
          WHERE o.platform = ? AND o.account_id = ? AND o.external_id = ? AND i.external_line_id = ?`,
@@ -74,10 +73,11 @@ function statements(client: Database.Database) {
   return s;
 }
 type Statements = {
-  find: Database.Statement<[string, string, string], { id: number; remote_updated_at: string; status: OrderStatus; payment_status: string }>;
-  insert: Database.Statement<Record<string, unknown>, { id: number }>;
+  find: Database.Statement<[string, string, string], StoredVersion>;
+  insert: Database.Statement<Record<string, unknown>>;
   update: Database.Statement<Record<string, unknown>>;
   item: Database.Statement<Record<string, unknown>, { id: number; external_line_id: string }>;
+  newItem: Database.Statement<Record<string, unknown>>;
   item_of: Database.Statement<[string, string, string, string], { personalization: string | null; variations: string | null; extra: string | null }>;
   payload: Database.Statement<[number, Buffer]>;
 };
@@ -94,23 +94,42 @@ function movesForward(status: string, payment: string, nextStatus: string, nextP
   return s > 0 || (s === 0 && (PAYMENT_RANK[nextPayment] ?? 0) > (PAYMENT_RANK[payment] ?? 0));
 }
 
+type StoredVersion = { id: number; remote_updated_at: string; status: OrderStatus; payment_status: string };
+
 /**
- * Inserts or updates one normalized order and its items. Call inside a transaction.
- * A copy older than the stored one changes nothing: a late or repeated page never regresses an
- * order, and re-polling the same page is a no-op. A copy as old as the stored one counts only when
- * it moves the order forward: Etsy's times have one-second resolution, so a receipt cancelled in the
- * same second as the copy we stored carries the same time; a same-second copy that would move it
- * back (a re-read of an order we shipped a moment ago, a stale copy of a cancelled one) is ignored.
+ * Whether a copy of an order replaces the stored one. A copy older than the stored one changes
+ * nothing: a late or repeated page never regresses an order, and re-polling the same page is a no-op.
+ * A copy as old as the stored one counts only when it moves the order forward: Etsy's times have
+ * one-second resolution, so a receipt cancelled in the same second as the copy we stored carries the
+ * same time; a same-second copy that would move it back (a re-read of an order we shipped a moment
+ * ago, a stale copy of a cancelled one) is ignored.
  */
-export function upsertOrder(db: Db, order: Order, raw: unknown, opts: { sameVersionIsNewer?: boolean } = {}): UpsertResult {
+function replacesStored(existing: StoredVersion | undefined, order: Order, opts: UpsertOptions): boolean {
+  if (!existing) return true;
+  const stored = Date.parse(existing.remote_updated_at);
+  const incoming = Date.parse(order.updatedAt);
+  if (!(stored >= incoming)) return true; // newer, or a time that does not parse: stored, as always
+  return stored === incoming && (opts.sameVersionIsNewer === true || movesForward(existing.status, existing.payment_status, order.status, order.paymentStatus));
+}
+
+export interface UpsertOptions {
+  /** A re-read of the same version replaces the stored copy (it was stored incomplete). */
+  sameVersionIsNewer?: boolean;
+  /** The raw payload already packed (packAside); packed here when absent. */
+  packed?: Buffer;
+}
+
+/** True when upsertOrder would store this copy (a new order, or newer than the stored one). */
+export function changesStoredOrder(db: Db, order: Order, opts: UpsertOptions = {}): boolean {
+  return replacesStored(statements(db.$client).find.get(order.platform, order.accountId, order.externalId), order, opts);
+}
+
+/** Inserts or updates one normalized order and its items, when it replaces the stored copy. Call inside a transaction. */
+export function upsertOrder(db: Db, order: Order, raw: unknown, opts: UpsertOptions = {}): UpsertResult {
   const st = statements(db.$client);
   const keys = keysOf(db);
   const existing = st.find.get(order.platform, order.accountId, order.externalId);
-  const stored = existing ? Date.parse(existing.remote_updated_at) : undefined;
-  const incoming = Date.parse(order.updatedAt);
-  const sameSecondChange =
-    stored === incoming && (opts.sameVersionIsNewer || movesForward(existing!.status, existing!.payment_status, order.status, order.paymentStatus));
-  if (existing && stored! >= incoming && !sameSecondChange) {
+  if (existing && !replacesStored(existing, order, opts)) {
     return { orderId: existing.id, change: 'unchanged', previousStatus: existing.status, status: existing.status, items: [] };
   }
 
@@ -145,11 +164,14 @@ export function upsertOrder(db: Db, order: Order, raw: unknown, opts: { sameVers
     orderId = existing.id;
     st.update.run({ ...row, id: orderId });
   } else {
-    orderId = st.insert.get(row)!.id;
+    orderId = Number(st.insert.run(row).lastInsertRowid);
   }
 
+  // A new order's lines are plain inserts (most of a first sync's rows); a changed one's are merged
+  // with what is stored, as is a new one that names a line twice.
+  const fresh = !existing && new Set(order.items.map((i) => i.externalLineId)).size === order.items.length;
   const items = order.items.map((item) => {
-    const r = st.item.get({
+    const params = {
       order_id: orderId,
       external_line_id: item.externalLineId,
       sku: item.sku,
@@ -162,11 +184,13 @@ export function upsertOrder(db: Db, order: Order, raw: unknown, opts: { sameVers
       variations: json(item.variations),
       listing_id: item.listingId ?? null,
       extra: json(item.extra),
-    })!;
+    };
+    if (fresh) return { id: Number(st.newItem.run(params).lastInsertRowid), externalLineId: item.externalLineId };
+    const r = st.item.get(params)!;
     return { id: r.id, externalLineId: r.external_line_id };
   });
 
-  st.payload.run(orderId, sealBytes(keys, packPayload(raw), 'order_payloads.payload'));
+  st.payload.run(orderId, sealBytes(keys, opts.packed ?? packPayload(raw), 'order_payloads.payload'));
 
   return {
     orderId,

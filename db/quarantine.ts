@@ -23,6 +23,18 @@ export function quarantineOrder(
 
 const resolveStatements = new WeakMap<Db['$client'], Statement<[string, string, string]>>();
 
+const openStatements = new WeakMap<Db['$client'], Statement<[string]>>();
+
+/** Whether the account has quarantine entries not resolved yet (asked once a page: most have none). */
+export function hasOpenQuarantine(db: Db, accountId: string): boolean {
+  let st = openStatements.get(db.$client);
+  if (!st) {
+    st = db.$client.prepare<[string]>('SELECT 1 FROM quarantine WHERE account_id = ? AND resolved_at IS NULL LIMIT 1');
+    openStatements.set(db.$client, st);
+  }
+  return st.get(accountId) !== undefined;
+}
+
 /** A later good copy of the same order resolves its quarantine entries. Runs for every changed order: prepared. */
 export function resolveQuarantine(db: Db, accountId: string, externalId: string): void {
   let st = resolveStatements.get(db.$client);

@@ -1,10 +1,11 @@
 import type { Logger } from 'pino';
-import type { MarketplaceAdapter, Order } from '../adapters/types.ts';
+import type { MarketplaceAdapter, Order, OrderPage } from '../adapters/types.ts';
 import { ensureAccount, getCursor, markAccountHealth, markPolled, setCursor, getAccount } from '../db/accounts.ts';
 import { withWriteRetry, type Db } from '../db/connection.ts';
 import { recordEvent } from '../db/events.ts';
-import { upsertOrder, type UpsertResult } from '../db/orders.ts';
-import { quarantineOrder, resolveQuarantine } from '../db/quarantine.ts';
+import { changesStoredOrder, upsertOrder, type UpsertResult } from '../db/orders.ts';
+import { PACK_ASIDE_MIN_ORDERS, packAside } from '../db/payload-packer.ts';
+import { hasOpenQuarantine, quarantineOrder, resolveQuarantine } from '../db/quarantine.ts';
 import { AuthError, BadPayloadError, errorMessage } from '../src/errors.ts';
 import type { Metrics } from '../src/metrics.ts';
 
@@ -84,24 +85,17 @@ export async function pollAccount(deps: PollDeps, stream = 'orders', options: Po
 
   let flushing: Promise<void> = Promise.resolve();
   let flushWaiting = false;
-  const pages = adapter.fetchOrdersSince(cursor, stream, options.until)[Symbol.asyncIterator]();
+  const pages = preparedPages(adapter.fetchOrdersSince(cursor, stream, options.until), adapter, db)[Symbol.asyncIterator]();
   let upcoming = pages.next();
   try {
     for (let step = await upcoming; !step.done; step = await upcoming) {
-      const page = step.value;
-      // The next page is on its way while this one is normalized and committed: the marketplace's
-      // time and ours overlap. Awaited above; an error meanwhile must not be an unhandled rejection.
+      const { page, normalized, rejected } = step.value;
+      // The next page is on its way while this one is committed: the marketplace's time and ours
+      // overlap, and it is normalized (and its payloads packed) as soon as it is in, beside this
+      // page's commit. Awaited above; an error meanwhile must not be an unhandled rejection.
       upcoming = pages.next();
       upcoming.catch(() => undefined);
-      const normalized: { order: Order; raw: unknown }[] = [];
-      const rejected: { raw: unknown; err: unknown }[] = [];
-      for (const raw of page.orders) {
-        try {
-          normalized.push({ order: adapter.normalize(raw), raw });
-        } catch (err) {
-          rejected.push({ raw, err });
-        }
-      }
+      const packed = await step.value.packed;
 
       // better-sqlite3's own transaction on the shared connection: drizzle queries and the prepared
       // upsert statements made through `db` inside it all commit (or roll back) together. IMMEDIATE:
@@ -110,12 +104,13 @@ export async function pollAccount(deps: PollDeps, stream = 'orders', options: Po
       const commitPage = db.$client.transaction(() => {
         const txDb = db;
         const changed: ChangedOrder[] = [];
+        const openQuarantine = hasOpenQuarantine(txDb, accountId);
         for (const { order, raw } of normalized) {
-          const result = upsertOrder(txDb, order, raw);
+          const result = upsertOrder(txDb, order, raw, { packed: packed?.get(raw) });
           summary[result.change] += 1;
           if (result.change !== 'unchanged') {
             changed.push({ order, result });
-            resolveQuarantine(txDb, accountId, order.externalId);
+            if (openQuarantine) resolveQuarantine(txDb, accountId, order.externalId);
           }
         }
         for (const { raw, err } of rejected) {
@@ -202,4 +197,31 @@ export async function pollAccount(deps: PollDeps, stream = 'orders', options: Po
   const { accountId: _account, stream: _stream, ...figures } = summary;
   log.info(figures, 'poll finished');
   return summary;
+}
+
+interface PreparedPage {
+  page: OrderPage;
+  normalized: { order: Order; raw: unknown }[];
+  rejected: { raw: unknown; err: unknown }[];
+  /** Packed payloads of the orders that change their stored copy, by raw order; only for big pages (packAside). */
+  packed?: Promise<Map<unknown, Buffer>>;
+}
+
+/** Each page normalized as it arrives, and the payloads of its changed orders sent to be packed aside. */
+async function* preparedPages(pages: AsyncIterable<OrderPage>, adapter: MarketplaceAdapter, db: Db): AsyncGenerator<PreparedPage> {
+  for await (const page of pages) {
+    const normalized: { order: Order; raw: unknown }[] = [];
+    const rejected: { raw: unknown; err: unknown }[] = [];
+    for (const raw of page.orders) {
+      try {
+        normalized.push({ order: adapter.normalize(raw), raw });
+      } catch (err) {
+        rejected.push({ raw, err });
+      }
+    }
+    const changing = normalized.length >= PACK_ASIDE_MIN_ORDERS ? normalized.filter(({ order }) => changesStoredOrder(db, order)).map(({ raw }) => raw) : [];
+    const packed = packAside(changing)?.then((buffers) => new Map(changing.map((raw, i) => [raw, buffers[i]!])));
+    packed?.catch(() => undefined); // awaited by the poll when the page's turn comes
+    yield { page, normalized, rejected, packed };
+  }
 }

@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm/sql';
 import { getCursor } from '../../db/accounts.ts';
+import { orderPayload } from '../../db/orders.ts';
+import { PACK_ASIDE_MIN_ORDERS } from '../../db/payload-packer.ts';
 import { listQuarantine } from '../../db/quarantine.ts';
 import { orderItems, orders } from '../../db/schema.ts';
 import { pollAccount, type OrderIntake } from '../../jobs/poll.ts';
@@ -130,5 +132,28 @@ describe('poll pipeline', () => {
     await pollAccount({ db: store.db, adapter, intake, log: silentLog() });
     expect(staged).toEqual(['A:inserted', 'B:inserted', 'B:updated']);
     expect(flushed).toBe(2);
+  });
+
+  it('stores every order of a big page with its own raw payload (packed on the packer thread)', async () => {
+    adapter.pageSize = PACK_ASIDE_MIN_ORDERS * 2;
+    adapter.orders = Array.from({ length: PACK_ASIDE_MIN_ORDERS * 3 }, (_, i) => order(`P${i}`, i, { total: 1_000 + i }));
+    const first = await pollAccount({ db: store.db, adapter, log: silentLog() });
+    expect(first.inserted).toBe(adapter.orders.length);
+    const payloadOf = (externalId: string) => orderPayload(store.db, store.db.select().from(orders).where(eq(orders.externalId, externalId)).get()!.id);
+    for (const raw of adapter.orders) expect(payloadOf(raw.id)).toEqual(raw);
+
+    // A later copy of some of them, on a big page again: only those change, each with its new payload.
+    store.db.$client.prepare('delete from sync_cursors').run();
+    adapter.orders = adapter.orders.map((raw, i) => (i % 5 === 0 ? { ...raw, modified: new Date(Date.UTC(2026, 10, 2, 12, i)).toISOString(), status: 'shipped' } : raw));
+    const second = await pollAccount({ db: store.db, adapter, log: silentLog() });
+    expect(second).toMatchObject({ updated: Math.ceil(adapter.orders.length / 5), unchanged: adapter.orders.length - Math.ceil(adapter.orders.length / 5) });
+    for (const raw of adapter.orders) expect(payloadOf(raw.id)).toEqual(raw);
+  });
+
+  it('stores a new order that names the same line twice once per line', async () => {
+    const line = { id: 'D-1', sku: '3DP-PLANTER-S', qty: 1, price: 1499 };
+    adapter.orders = [order('D', 1, { lines: [line, { ...line, qty: 2 }] })];
+    expect(await pollAccount({ db: store.db, adapter, log: silentLog() })).toMatchObject({ inserted: 1 });
+    expect(store.db.select().from(orderItems).all()).toMatchObject([{ externalLineId: 'D-1', quantity: 2 }]);
   });
 });
