@@ -12,8 +12,8 @@ const external = ['better-sqlite3', 'bullmq', 'pino', 'pino-pretty', 'thread-str
 
 rmSync('dist', { recursive: true, force: true });
 await build({
-  // The payload packer's thread is started from its own file (db/payload-packer.ts).
-  entryPoints: { main: 'src/main.ts', cli: 'src/cli.ts', sandbox: 'sandbox/main.ts', 'payload-pack-thread': 'db/payload-pack-thread.ts' },
+  // The order sealer's thread is started from its own file (db/order-sealer.ts).
+  entryPoints: { main: 'src/main.ts', cli: 'src/cli.ts', sandbox: 'sandbox/main.ts', 'order-seal-thread': 'db/order-seal-thread.ts' },
   outdir: 'dist',
   bundle: true,
   platform: 'node',

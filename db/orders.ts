@@ -2,8 +2,9 @@ import type Database from 'better-sqlite3';
 import { eq, sql } from 'drizzle-orm/sql';
 import type { Address, Order, OrderStatus } from '../adapters/types.ts';
 import { keysOf, type Db } from './connection.ts';
-import { openBytes, openText, sealBytes, sealText } from './crypto.ts';
-import { packPayload, unpackPayload } from './payload-codec.ts';
+import { openBytes, openText } from './crypto.ts';
+import { unpackPayload } from './payload-codec.ts';
+import { personalFieldsOf, sealOrder, type SealedOrder } from './sealed-order.ts';
 import { orderItems, orders } from './schema.ts';
 
 export type UpsertChange = 'inserted' | 'updated' | 'unchanged';
@@ -115,8 +116,8 @@ function replacesStored(existing: StoredVersion | undefined, order: Order, opts:
 export interface UpsertOptions {
   /** A re-read of the same version replaces the stored copy (it was stored incomplete). */
   sameVersionIsNewer?: boolean;
-  /** The raw payload already packed (packAside); packed here when absent. */
-  packed?: Buffer;
+  /** The order already sealed (sealAside); sealed here when absent. */
+  sealed?: SealedOrder;
 }
 
 /** True when upsertOrder would store this copy (a new order, or newer than the stored one). */
@@ -133,6 +134,7 @@ export function upsertOrder(db: Db, order: Order, raw: unknown, opts: UpsertOpti
     return { orderId: existing.id, change: 'unchanged', previousStatus: existing.status, status: existing.status, items: [] };
   }
 
+  const sealed = opts.sealed ?? sealOrder(keys, personalFieldsOf(order), raw);
   const row = {
     platform: order.platform,
     account_id: order.accountId,
@@ -149,14 +151,14 @@ export function upsertOrder(db: Db, order: Order, raw: unknown, opts: UpsertOpti
     shipping_minor: order.shippingMinor ?? null,
     tax_minor: order.taxMinor ?? null,
     // Personal data is sealed at rest (AES-256-GCM); opened only where it is shown (orderPersonalData).
-    buyer_name: sealText(keys, order.buyerName, 'orders.buyer_name'),
-    buyer_email: sealText(keys, order.buyerEmail, 'orders.buyer_email'),
-    buyer_username: sealText(keys, order.buyerUsername, 'orders.buyer_username'),
+    buyer_name: sealed.buyer_name,
+    buyer_email: sealed.buyer_email,
+    buyer_username: sealed.buyer_username,
     buyer_username_kind: order.buyerUsernameKind ?? null,
-    shipping_address: sealText(keys, json(order.shippingAddress), 'orders.shipping_address'),
+    shipping_address: sealed.shipping_address,
     address_unavailable: order.addressUnavailable ? 1 : 0,
-    gift_message: sealText(keys, order.giftMessage, 'orders.gift_message'),
-    buyer_note: sealText(keys, order.buyerNote, 'orders.buyer_note'),
+    gift_message: sealed.gift_message,
+    buyer_note: sealed.buyer_note,
     flags: order.flags?.length ? JSON.stringify(order.flags) : null,
   };
   let orderId: number;
@@ -190,7 +192,7 @@ export function upsertOrder(db: Db, order: Order, raw: unknown, opts: UpsertOpti
     return { id: r.id, externalLineId: r.external_line_id };
   });
 
-  st.payload.run(orderId, sealBytes(keys, opts.packed ?? packPayload(raw), 'order_payloads.payload'));
+  st.payload.run(orderId, sealed.payload);
 
   return {
     orderId,

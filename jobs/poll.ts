@@ -1,10 +1,11 @@
 import type { Logger } from 'pino';
 import type { MarketplaceAdapter, Order, OrderPage } from '../adapters/types.ts';
 import { ensureAccount, getCursor, markAccountHealth, markPolled, setCursor, getAccount } from '../db/accounts.ts';
-import { withWriteRetry, type Db } from '../db/connection.ts';
+import { keysOf, withWriteRetry, type Db } from '../db/connection.ts';
 import { recordEvent } from '../db/events.ts';
 import { changesStoredOrder, upsertOrder, type UpsertResult } from '../db/orders.ts';
-import { PACK_ASIDE_MIN_ORDERS, packAside } from '../db/payload-packer.ts';
+import { personalFieldsOf, type SealedOrder } from '../db/sealed-order.ts';
+import { SEAL_ASIDE_MIN_ORDERS, sealAside } from '../db/order-sealer.ts';
 import { hasOpenQuarantine, quarantineOrder, resolveQuarantine } from '../db/quarantine.ts';
 import { AuthError, BadPayloadError, errorMessage } from '../src/errors.ts';
 import type { Metrics } from '../src/metrics.ts';
@@ -91,11 +92,11 @@ export async function pollAccount(deps: PollDeps, stream = 'orders', options: Po
     for (let step = await upcoming; !step.done; step = await upcoming) {
       const { page, normalized, rejected } = step.value;
       // The next page is on its way while this one is committed: the marketplace's time and ours
-      // overlap, and it is normalized (and its payloads packed) as soon as it is in, beside this
+      // overlap, and it is normalized (and its changed orders sealed) as soon as it is in, beside this
       // page's commit. Awaited above; an error meanwhile must not be an unhandled rejection.
       upcoming = pages.next();
       upcoming.catch(() => undefined);
-      const packed = await step.value.packed;
+      const sealed = await step.value.sealed;
 
       // better-sqlite3's own transaction on the shared connection: drizzle queries and the prepared
       // upsert statements made through `db` inside it all commit (or roll back) together. IMMEDIATE:
@@ -106,7 +107,7 @@ export async function pollAccount(deps: PollDeps, stream = 'orders', options: Po
         const changed: ChangedOrder[] = [];
         const openQuarantine = hasOpenQuarantine(txDb, accountId);
         for (const { order, raw } of normalized) {
-          const result = upsertOrder(txDb, order, raw, { packed: packed?.get(raw) });
+          const result = upsertOrder(txDb, order, raw, { sealed: sealed?.get(raw) });
           summary[result.change] += 1;
           if (result.change !== 'unchanged') {
             changed.push({ order, result });
@@ -203,11 +204,11 @@ interface PreparedPage {
   page: OrderPage;
   normalized: { order: Order; raw: unknown }[];
   rejected: { raw: unknown; err: unknown }[];
-  /** Packed payloads of the orders that change their stored copy, by raw order; only for big pages (packAside). */
-  packed?: Promise<Map<unknown, Buffer>>;
+  /** The orders that change their stored copy, sealed, by raw order; only for big pages (sealAside). */
+  sealed?: Promise<Map<unknown, SealedOrder>>;
 }
 
-/** Each page normalized as it arrives, and the payloads of its changed orders sent to be packed aside. */
+/** Each page normalized as it arrives, and its changed orders sent to be sealed aside. */
 async function* preparedPages(pages: AsyncIterable<OrderPage>, adapter: MarketplaceAdapter, db: Db): AsyncGenerator<PreparedPage> {
   for await (const page of pages) {
     const normalized: { order: Order; raw: unknown }[] = [];
@@ -219,9 +220,11 @@ async function* preparedPages(pages: AsyncIterable<OrderPage>, adapter: Marketpl
         rejected.push({ raw, err });
       }
     }
-    const changing = normalized.length >= PACK_ASIDE_MIN_ORDERS ? normalized.filter(({ order }) => changesStoredOrder(db, order)).map(({ raw }) => raw) : [];
-    const packed = packAside(changing)?.then((buffers) => new Map(changing.map((raw, i) => [raw, buffers[i]!])));
-    packed?.catch(() => undefined); // awaited by the poll when the page's turn comes
-    yield { page, normalized, rejected, packed };
+    const changing = normalized.length >= SEAL_ASIDE_MIN_ORDERS ? normalized.filter(({ order }) => changesStoredOrder(db, order)) : [];
+    const sealed = sealAside(keysOf(db), changing.map(({ order, raw }) => ({ personal: personalFieldsOf(order), raw })))?.then(
+      (orders) => new Map(changing.map(({ raw }, i) => [raw, orders[i]!])),
+    );
+    sealed?.catch(() => undefined); // awaited by the poll when the page's turn comes
+    yield { page, normalized, rejected, sealed };
   }
 }

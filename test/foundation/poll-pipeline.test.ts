@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm/sql';
 import { getCursor } from '../../db/accounts.ts';
 import { orderPayload } from '../../db/orders.ts';
-import { PACK_ASIDE_MIN_ORDERS } from '../../db/payload-packer.ts';
+import { SEAL_ASIDE_MIN_ORDERS } from '../../db/order-sealer.ts';
 import { listQuarantine } from '../../db/quarantine.ts';
 import { orderItems, orders } from '../../db/schema.ts';
 import { pollAccount, type OrderIntake } from '../../jobs/poll.ts';
@@ -134,9 +134,9 @@ describe('poll pipeline', () => {
     expect(flushed).toBe(2);
   });
 
-  it('stores every order of a big page with its own raw payload (packed on the packer thread)', async () => {
-    adapter.pageSize = PACK_ASIDE_MIN_ORDERS * 2;
-    adapter.orders = Array.from({ length: PACK_ASIDE_MIN_ORDERS * 3 }, (_, i) => order(`P${i}`, i, { total: 1_000 + i }));
+  it('stores every order of a big page with its own raw payload (sealed on the sealer thread)', async () => {
+    adapter.pageSize = SEAL_ASIDE_MIN_ORDERS * 2;
+    adapter.orders = Array.from({ length: SEAL_ASIDE_MIN_ORDERS * 3 }, (_, i) => order(`P${i}`, i, { total: 1_000 + i }));
     const first = await pollAccount({ db: store.db, adapter, log: silentLog() });
     expect(first.inserted).toBe(adapter.orders.length);
     const payloadOf = (externalId: string) => orderPayload(store.db, store.db.select().from(orders).where(eq(orders.externalId, externalId)).get()!.id);
