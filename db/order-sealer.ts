@@ -47,6 +47,8 @@ class OrderSealer {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private idleTimer: NodeJS.Timeout | undefined;
+  /** After the thread failed, pages are sealed here until then: a thread that cannot run is not restarted for every page. */
+  private failedUntil = 0;
 
   /** `orders` sealed with the current key, in order; sealed here when the thread is not available. */
   seal(keys: DataKeys, orders: OrderToSeal[]): Promise<SealedOrder[]> {
@@ -57,6 +59,7 @@ class OrderSealer {
       const id = this.nextId++;
       clearTimeout(this.idleTimer);
       this.pending.set(id, job);
+      thread.ref(); // an answer is owed: the process must not exit before it (a CLI sync has nothing else running)
       thread.postMessage({ id, key: keys.current, orders } satisfies SealRequest);
     });
   }
@@ -72,6 +75,7 @@ class OrderSealer {
 
   private ensureThread(): Worker | undefined {
     if (this.thread) return this.thread;
+    if (Date.now() < this.failedUntil) return undefined;
     try {
       // Inherits the process's flags (type stripping in development); output to the process's own.
       const thread = new Worker(THREAD_URL);
@@ -82,6 +86,7 @@ class OrderSealer {
       this.thread = thread;
       return thread;
     } catch {
+      this.failedUntil = Date.now() + IDLE_MS;
       return undefined;
     }
   }
@@ -96,6 +101,7 @@ class OrderSealer {
       job.resolve(readReply(reply));
     }
     if (this.pending.size === 0) {
+      this.thread?.unref();
       this.idleTimer = setTimeout(() => void this.close(), IDLE_MS);
       this.idleTimer.unref();
     }
@@ -105,6 +111,7 @@ class OrderSealer {
   private abandon(thread: Worker): void {
     if (this.thread !== thread) return;
     this.thread = undefined;
+    this.failedUntil = Date.now() + IDLE_MS;
     this.sealPendingHere();
   }
 

@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { orderSealerCounts } from '../db/order-sealer.ts';
 import { AuthError, RateLimitedError } from './errors.ts';
 
 /**
@@ -97,6 +98,19 @@ export function createMetrics() {
       for (const a of sources?.accounts() ?? []) {
         if (a.lastPolledAt) this.set({ platform: a.platform, account: a.id }, Math.max(0, (now - Date.parse(a.lastPolledAt)) / 1000));
       }
+    },
+  });
+
+  new Counter({
+    name: 'osw_orders_sealed_total',
+    help: "Orders of big pages sealed (personal data, packed payload) on the sealer thread, or on the poll's own thread after the sealer thread failed",
+    labelNames: ['on'] as const,
+    registers,
+    collect() {
+      const counts = orderSealerCounts();
+      this.reset();
+      this.inc({ on: 'sealer_thread' }, counts.onThread);
+      this.inc({ on: 'poll_thread' }, counts.here);
     },
   });
 

@@ -6,6 +6,7 @@ import { createAdapters } from '../adapters/registry.ts';
 import type { MarketplaceAdapter } from '../adapters/types.ts';
 import type { Config } from '../config/env.ts';
 import { closeDatabase, openDatabase, type Db } from '../db/connection.ts';
+import { closeOrderSealer } from '../db/order-sealer.ts';
 import { createRedis, logConnectionState, type RedisTarget } from '../jobs/connection.ts';
 import { createPollWorker } from '../jobs/poll-worker.ts';
 import { combineIntakes } from '../jobs/intake.ts';
@@ -120,6 +121,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       log.warn({ values: unsealed }, 'personal data stored before encryption or under an older key: stop the worker and run `npm run ordersync -- keys rotate` to seal it with the current key');
     }
     cleanups.push(() => closeDatabase(db));
+    cleanups.push(() => closeOrderSealer()); // after the workers: a page being sealed there is waited for
 
     let redisTarget: RedisTarget;
     if (config.redisUrl) {

@@ -3,6 +3,7 @@ import { newDataKey, openBytes, openText, type DataKeys } from '../../db/crypto.
 import { closeOrderSealer, orderSealerCounts, SEAL_ASIDE_MIN_ORDERS, sealAside, type OrderToSeal } from '../../db/order-sealer.ts';
 import { unpackPayload } from '../../db/payload-codec.ts';
 import type { SealedOrder } from '../../db/sealed-order.ts';
+import { createMetrics } from '../../src/metrics.ts';
 
 const keys: DataKeys = { current: newDataKey(), previous: [] };
 const orders = (n: number): OrderToSeal[] =>
@@ -36,6 +37,9 @@ describe('order sealer', () => {
     const sealed = await sealAside(keys, page)!;
     expect(sealed.map(opened)).toEqual(page.map(expected));
     expect(orderSealerCounts()).toEqual({ onThread: before.onThread + page.length, here: before.here });
+    const scrape = await createMetrics().registry.metrics();
+    expect(scrape).toContain(`osw_orders_sealed_total{on="sealer_thread"} ${before.onThread + page.length}`);
+    expect(scrape).toContain(`osw_orders_sealed_total{on="poll_thread"} ${before.here}`);
     // A second batch on the same thread; the first one's payloads are not overwritten by it.
     const next = orders(SEAL_ASIDE_MIN_ORDERS).reverse();
     expect((await sealAside(keys, next)!).map(opened)).toEqual(next.map(expected));
