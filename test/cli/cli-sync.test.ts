@@ -12,7 +12,8 @@ const keys = redisPrefix();
 const dir = tempDir('osw-cli-');
 let sandbox: Sandbox;
 beforeAll(async () => {
-  sandbox = await startSandbox({ initialOrders: 12, seed: 21, rateScale: 50 });
+  // Pages of 16+ orders: the CLI's process seals them on the sealer thread, and waits for it.
+  sandbox = await startSandbox({ initialOrders: 40, seed: 21, rateScale: 50 });
 });
 afterAll(async () => {
   await sandbox.close();
@@ -32,10 +33,10 @@ function ordersync(...args: string[]): Promise<{ code: number | null; stdout: st
   return new Promise((res) => child.on('exit', (code) => res({ code, stdout, stderr })));
 }
 
-const storedOrders = () => {
+const storedOrders = (table = 'orders') => {
   const db = new Database(join(dir.path, 'orders.sqlite'), { readonly: true });
   try {
-    return (db.prepare('select count(*) n from orders').get() as { n: number }).n;
+    return (db.prepare(`select count(*) n from ${table}`).get() as { n: number }).n;
   } finally {
     db.close();
   }
@@ -50,6 +51,7 @@ describe('ordersync sync / backfill / accounts', () => {
     expect(results.map((r) => r.accountId.split(':')[0]).sort()).toEqual([...PLATFORMS].sort());
     expect(results.reduce((n, r) => n + r.summary.inserted, 0)).toBe(sandboxOrders());
     expect(storedOrders()).toBe(sandboxOrders());
+    expect(storedOrders('order_payloads')).toBe(sandboxOrders());
 
     const table = await ordersync('sync', '--once', '--account', 'etsy');
     expect(table.code).toBe(0);
