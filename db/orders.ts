@@ -120,9 +120,9 @@ export interface UpsertOptions {
   sealed?: SealedOrder;
 }
 
-/** True when upsertOrder would store this copy (a new order, or newer than the stored one). */
-export function changesStoredOrder(db: Db, order: Order, opts: UpsertOptions = {}): boolean {
-  return replacesStored(statements(db.$client).find.get(order.platform, order.accountId, order.externalId), order, opts);
+/** True when upsertOrder (without options) would store this copy: a new order, or one newer than the stored copy. */
+export function changesStoredOrder(db: Db, order: Order): boolean {
+  return replacesStored(statements(db.$client).find.get(order.platform, order.accountId, order.externalId), order, {});
 }
 
 /** Inserts or updates one normalized order and its items, when it replaces the stored copy. Call inside a transaction. */

@@ -3,10 +3,10 @@ import type { MarketplaceAdapter, Order, OrderPage } from '../adapters/types.ts'
 import { ensureAccount, getCursor, markAccountHealth, markPolled, setCursor, getAccount } from '../db/accounts.ts';
 import { keysOf, withWriteRetry, type Db } from '../db/connection.ts';
 import { recordEvent } from '../db/events.ts';
-import { changesStoredOrder, upsertOrder, type UpsertResult } from '../db/orders.ts';
-import { personalFieldsOf, type SealedOrder } from '../db/sealed-order.ts';
 import { SEAL_ASIDE_MIN_ORDERS, sealAside } from '../db/order-sealer.ts';
+import { changesStoredOrder, upsertOrder, type UpsertResult } from '../db/orders.ts';
 import { hasOpenQuarantine, quarantineOrder, resolveQuarantine } from '../db/quarantine.ts';
+import { personalFieldsOf, type SealedOrder } from '../db/sealed-order.ts';
 import { AuthError, BadPayloadError, errorMessage } from '../src/errors.ts';
 import type { Metrics } from '../src/metrics.ts';
 
