@@ -63,4 +63,19 @@ describe('order sealer', () => {
     // Structured clone carries the cycle to the thread; JSON cannot write it, there or here.
     await expect(sealAside(keys, [...orders(SEAL_ASIDE_MIN_ORDERS), { personal: {}, raw: cyclic }])!).rejects.toThrow(/circular/i);
   });
+
+  it('seals on the poll\'s thread a page too big for the thread, which it ends, and waits before starting another', async () => {
+    const before = orderSealerCounts();
+    // About 35 MB of JSON, several times that as objects: past the thread's 64 MB heap while it reads the message.
+    const lines = (i: number) => Array.from({ length: 20_000 }, (_, j) => ({ sku: `S-${i}-${j}`, title: `line ${j} `.repeat(10) }));
+    const huge = orders(SEAL_ASIDE_MIN_ORDERS).map((o, i) => ({ ...o, raw: { order_id: `H-${i}`, lines: lines(i) } }));
+    const sealed = await sealAside(keys, huge)!;
+    expect(sealed).toHaveLength(huge.length);
+    expect(opened(sealed.at(-1)!)).toEqual(expected(huge.at(-1)!));
+    expect(orderSealerCounts()).toEqual({ onThread: before.onThread, here: before.here + huge.length });
+    // The next big page does not start a thread at once: it is sealed here too.
+    const next = orders(SEAL_ASIDE_MIN_ORDERS);
+    expect((await sealAside(keys, next)!).map(opened)).toEqual(next.map(expected));
+    expect(orderSealerCounts()).toEqual({ onThread: before.onThread, here: before.here + huge.length + next.length });
+  });
 });
