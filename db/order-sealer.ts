@@ -115,7 +115,7 @@ class OrderSealer {
     }
   }
 
-  /** The thread died: what it had not answered is sealed here, and the next page starts a new one. */
+  /** The thread died: what it had not answered is sealed here, and so is every page for the next IDLE_MS. */
   private abandon(thread: Worker): void {
     if (this.thread !== thread) return;
     this.thread = undefined;
