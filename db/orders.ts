@@ -128,13 +128,12 @@ export function changesStoredOrder(db: Db, order: Order): boolean {
 /** Inserts or updates one normalized order and its items, when it replaces the stored copy. Call inside a transaction. */
 export function upsertOrder(db: Db, order: Order, raw: unknown, opts: UpsertOptions = {}): UpsertResult {
   const st = statements(db.$client);
-  const keys = keysOf(db);
   const existing = st.find.get(order.platform, order.accountId, order.externalId);
   if (existing && !replacesStored(existing, order, opts)) {
     return { orderId: existing.id, change: 'unchanged', previousStatus: existing.status, status: existing.status, items: [] };
   }
 
-  const sealed = opts.sealed ?? sealOrder(keys, personalFieldsOf(order), raw);
+  const sealed = opts.sealed ?? sealOrder(keysOf(db), personalFieldsOf(order), raw);
   const row = {
     platform: order.platform,
     account_id: order.accountId,

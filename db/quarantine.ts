@@ -21,28 +21,30 @@ export function quarantineOrder(
     .run();
 }
 
-const resolveStatements = new WeakMap<Db['$client'], Statement<[string, string, string]>>();
+type Statements = { open: Statement<[string]>; resolve: Statement<[string, string, string]> };
+const cache = new WeakMap<Db['$client'], Statements>();
 
-const openStatements = new WeakMap<Db['$client'], Statement<[string]>>();
+/** The poll asks these for every page and every changed order: prepared once per connection. */
+function statements(db: Db): Statements {
+  let st = cache.get(db.$client);
+  if (!st) {
+    st = {
+      open: db.$client.prepare<[string]>('SELECT 1 FROM quarantine WHERE account_id = ? AND resolved_at IS NULL LIMIT 1'),
+      resolve: db.$client.prepare<[string, string, string]>('UPDATE quarantine SET resolved_at = ? WHERE account_id = ? AND external_id = ? AND resolved_at IS NULL'),
+    };
+    cache.set(db.$client, st);
+  }
+  return st;
+}
 
 /** Whether the account has quarantine entries not resolved yet (asked once a page: most have none). */
 export function hasOpenQuarantine(db: Db, accountId: string): boolean {
-  let st = openStatements.get(db.$client);
-  if (!st) {
-    st = db.$client.prepare<[string]>('SELECT 1 FROM quarantine WHERE account_id = ? AND resolved_at IS NULL LIMIT 1');
-    openStatements.set(db.$client, st);
-  }
-  return st.get(accountId) !== undefined;
+  return statements(db).open.get(accountId) !== undefined;
 }
 
-/** A later good copy of the same order resolves its quarantine entries. Runs for every changed order: prepared. */
+/** A later good copy of the same order resolves its quarantine entries. */
 export function resolveQuarantine(db: Db, accountId: string, externalId: string): void {
-  let st = resolveStatements.get(db.$client);
-  if (!st) {
-    st = db.$client.prepare<[string, string, string]>('UPDATE quarantine SET resolved_at = ? WHERE account_id = ? AND external_id = ? AND resolved_at IS NULL');
-    resolveStatements.set(db.$client, st);
-  }
-  st.run(new Date().toISOString(), accountId, externalId);
+  statements(db).resolve.run(new Date().toISOString(), accountId, externalId);
 }
 
 const entryColumns = {
