@@ -9,6 +9,13 @@ import { hasOpenQuarantine, quarantineOrder, resolveQuarantine } from '../db/qua
 import { personalFieldsOf, type SealedOrder } from '../db/sealed-order.ts';
 import { AuthError, BadPayloadError, errorMessage } from '../src/errors.ts';
 import type { Metrics } from '../src/metrics.ts';
+import { readAhead } from './read-ahead.ts';
+
+/**
+ * How many pages are read ahead of the commits, and so the most committed in one transaction: at
+ * eBay's 200 orders a page, 800 orders held in memory at most.
+ */
+export const PAGES_AHEAD = 4;
 
 export interface ChangedOrder {
   order: Order;
@@ -86,63 +93,64 @@ export async function pollAccount(deps: PollDeps, stream = 'orders', options: Po
 
   let flushing: Promise<void> = Promise.resolve();
   let flushWaiting = false;
-  const pages = preparedPages(adapter.fetchOrdersSince(cursor, stream, options.until), adapter, db)[Symbol.asyncIterator]();
-  let upcoming = pages.next();
+  // Pages are fetched and normalized (their changed orders sealed aside) ahead of the commits, so the
+  // marketplace's time and ours overlap. When the commits fall behind (a first sync, a catch-up),
+  // the pages waiting are committed together: one transaction, one cursor (the last page's).
+  const ahead = readAhead(preparedPages(adapter.fetchOrdersSince(cursor, stream, options.until), adapter, db), PAGES_AHEAD);
   try {
-    for (let step = await upcoming; !step.done; step = await upcoming) {
-      const { page, normalized, rejected } = step.value;
-      // The next page is on its way while this one is committed: the marketplace's time and ours
-      // overlap, and it is normalized (and its changed orders sealed) as soon as it is in, beside this
-      // page's commit. Awaited above; an error meanwhile must not be an unhandled rejection.
-      upcoming = pages.next();
-      upcoming.catch(() => undefined);
-      const sealed = await step.value.sealed;
+    for (let group = await ahead.next(); group.length > 0; group = await ahead.next()) {
+      const sealed = await Promise.all(group.map((p) => p.sealed));
 
       // better-sqlite3's own transaction on the shared connection: drizzle queries and the prepared
       // upsert statements made through `db` inside it all commit (or roll back) together. IMMEDIATE:
       // it takes the write lock at BEGIN, waiting (busy_timeout) for a CLI import's batch to finish; a
       // deferred one that reads first fails at once with SQLITE_BUSY when another process wrote meanwhile.
-      const commitPage = db.$client.transaction(() => {
-        const txDb = db;
-        const changed: ChangedOrder[] = [];
-        const openQuarantine = hasOpenQuarantine(txDb, accountId);
-        for (const { order, raw } of normalized) {
-          const result = upsertOrder(txDb, order, raw, { sealed: sealed?.get(raw) });
-          summary[result.change] += 1;
-          if (result.change !== 'unchanged') {
-            changed.push({ order, result });
-            if (openQuarantine) resolveQuarantine(txDb, accountId, order.externalId);
+      const commitPages = db.$client.transaction(() => {
+        const changedByPage = group.map(({ normalized, rejected }, i) => {
+          const changed: ChangedOrder[] = [];
+          const openQuarantine = hasOpenQuarantine(db, accountId);
+          for (const { order, raw } of normalized) {
+            const result = upsertOrder(db, order, raw, { sealed: sealed[i]?.get(raw) });
+            summary[result.change] += 1;
+            if (result.change !== 'unchanged') {
+              changed.push({ order, result });
+              if (openQuarantine) resolveQuarantine(db, accountId, order.externalId);
+            }
           }
-        }
-        for (const { raw, err } of rejected) {
-          const externalId = adapter.rawOrderId(raw);
-          const field = err instanceof BadPayloadError ? err.field : undefined;
-          quarantineOrder(txDb, { accountId, externalId, field, reason: errorMessage(err), payload: raw });
-          recordEvent(txDb, {
-            type: 'order.quarantined',
-            accountId,
-            message: `order ${externalId ?? '(no id)'} quarantined: ${errorMessage(err)}`,
-            data: { externalId, field },
-          });
-        }
-        intake?.stage(txDb, changed);
-        setCursor(txDb, accountId, stream, page.nextCursor);
-        return changed;
+          for (const { raw, err } of rejected) {
+            const externalId = adapter.rawOrderId(raw);
+            const field = err instanceof BadPayloadError ? err.field : undefined;
+            quarantineOrder(db, { accountId, externalId, field, reason: errorMessage(err), payload: raw });
+            recordEvent(db, {
+              type: 'order.quarantined',
+              accountId,
+              message: `order ${externalId ?? '(no id)'} quarantined: ${errorMessage(err)}`,
+              data: { externalId, field },
+            });
+          }
+          intake?.stage(db, changed);
+          return changed;
+        });
+        setCursor(db, accountId, stream, group.at(-1)!.page.nextCursor);
+        return changedByPage;
       }).immediate;
-      // Another process holding the write lock (an import, a backup) delays the page; it never fails it.
-      const changes = await withWriteRetry(() => timed(commitPage));
-      deps.metrics?.pageCommitted(adapter.platform, changes, rejected.length);
+      // Another process holding the write lock (an import, a backup) delays the pages; it never fails them.
+      const changedByPage = await withWriteRetry(() => timed(commitPages));
 
-      if (!page.continues) summary.pages += 1;
-      summary.fetched += page.orders.length;
-      summary.quarantined += rejected.length;
-      for (const { err, raw } of rejected) {
-        log.warn({ externalId: adapter.rawOrderId(raw), reason: errorMessage(err) }, 'order quarantined');
-      }
-      // The Redis side runs beside the next page (one flush at a time): rows not enqueued yet stay
+      group.forEach(({ page, rejected }, i) => {
+        deps.metrics?.pageCommitted(adapter.platform, changedByPage[i]!, rejected.length);
+        if (!page.continues) summary.pages += 1;
+        summary.fetched += page.orders.length;
+        summary.quarantined += rejected.length;
+        for (const { err, raw } of rejected) {
+          log.warn({ externalId: adapter.rawOrderId(raw), reason: errorMessage(err) }, 'order quarantined');
+        }
+        options.onPage?.(summary);
+      });
+      // The Redis side runs beside the next pages (one flush at a time): rows not enqueued yet stay
       // in SQLite as the outbox, so a crash loses nothing and the next flush picks them up.
       // A flush takes every row committed so far, so one waiting behind the running one is enough.
-      if (changes.length > 0 && intake && !flushWaiting) {
+      if (changedByPage.some((changed) => changed.length > 0) && intake && !flushWaiting) {
         flushWaiting = true;
         flushing = flushing.then(() => {
           flushWaiting = false;
@@ -150,11 +158,10 @@ export async function pollAccount(deps: PollDeps, stream = 'orders', options: Po
         });
         flushing.catch(() => undefined); // awaited below; a failure must not be an unhandled rejection meanwhile
       }
-      options.onPage?.(summary);
     }
     await flushing;
   } catch (err) {
-    void pages.return?.(undefined).catch(() => undefined); // ends the adapter's read after the page in flight
+    ahead.close(); // ends the adapter's read after the page in flight
     await flushing.catch(() => undefined);
     if (err instanceof AuthError) {
       await withWriteRetry(() =>

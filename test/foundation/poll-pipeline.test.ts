@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm/sql';
 import { getCursor } from '../../db/accounts.ts';
@@ -66,6 +67,41 @@ describe('poll pipeline', () => {
     const resumed = await pollAccount({ db: store.db, adapter, log: silentLog() });
     expect(resumed.inserted).toBe(2);
     expect(getCursor(store.db, 'etsy:fake-shop', 'orders')).toBe(order('D', 4).modified);
+  });
+
+  it('commits the pages that wait together: one transaction, the cursor of the last one, rolled back together', async () => {
+    // Every cursor write, as the transactions make them.
+    store.db.$client.exec(`CREATE TABLE cursor_log (cursor TEXT);
+      CREATE TRIGGER log_cursor_insert AFTER INSERT ON sync_cursors BEGIN INSERT INTO cursor_log VALUES (new.cursor); END;
+      CREATE TRIGGER log_cursor_update AFTER UPDATE ON sync_cursors BEGIN INSERT INTO cursor_log VALUES (new.cursor); END;`);
+    const cursorLog = () => store.db.$client.prepare('SELECT cursor FROM cursor_log').pluck().all();
+    adapter.orders = ['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H', 'I', 'J'].map((id, i) => order(id, i + 1));
+    // Another connection holds the write lock while the first page is in: its commit waits (withWriteRetry),
+    // and the next four pages are read meanwhile; the lock goes once the fifth is asked for.
+    const other = new Database(store.path);
+    adapter.beforePage = (i) => {
+      if (i === 0) other.exec('BEGIN IMMEDIATE');
+      if (i === 4) other.exec('COMMIT');
+    };
+    const failOn = new Set(['F']);
+    const intake: OrderIntake = {
+      stage: (_db, changes) => {
+        if (changes.some((c) => failOn.has(c.order.externalId))) throw new Error('disk full');
+      },
+      flush: async () => undefined,
+    };
+    await expect(pollAccount({ db: store.db, adapter, intake, log: silentLog() })).rejects.toThrow('disk full');
+    other.close();
+    // Page 1 committed alone; pages 2-5 together, so F's failure on page 3 took C and D (page 2) back too.
+    expect(cursorLog()).toEqual([order('B', 2).modified]);
+    expect(store.db.select({ id: orders.externalId }).from(orders).all().map((r) => r.id)).toEqual(['A', 'B']);
+
+    failOn.clear();
+    adapter.beforePage = undefined;
+    const resumed = await pollAccount({ db: store.db, adapter, intake, log: silentLog() });
+    expect(resumed).toMatchObject({ pages: 4, inserted: 8 });
+    expect(cursorLog().at(-1)).toBe(order('J', 10).modified);
+    expect(getCursor(store.db, 'etsy:fake-shop', 'orders')).toBe(order('J', 10).modified);
   });
 
   it('never regresses an order to an older copy, and applies newer ones', async () => {
