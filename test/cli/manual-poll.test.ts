@@ -85,7 +85,12 @@ describe('ordersync sync --once', () => {
     };
     await redis.set(pollLeaseKey(keys.prefix, account(shop), 'orders'), 'the-worker', 'PX', 1_000);
     let pollsBeforeRelease = 0;
-    const check = setInterval(() => void redis.exists(pollLeaseKey(keys.prefix, account(shop), 'orders')).then((n) => n === 1 && (pollsBeforeRelease = shop.fetchCalls)), 100);
+    // Reads counted before asking who holds the lease: when the answer is still the worker, they were made under its lease
+    // (the sync's own lease, once it has one, holds another value).
+    const check = setInterval(() => {
+      const reads = shop.fetchCalls;
+      void redis.get(pollLeaseKey(keys.prefix, account(shop), 'orders')).then((holder) => holder === 'the-worker' && (pollsBeforeRelease = Math.max(pollsBeforeRelease, reads)));
+    }, 100);
     const results = await syncOnce(deps(), [shop, broken]);
     clearInterval(check);
     expect(pollsBeforeRelease).toBe(0); // nothing read while the worker's lease stood
