@@ -18,7 +18,6 @@ export interface UpsertResult {
   items: { id: number; externalLineId: string }[];
 }
 
-const NOW = `strftime('%Y-%m-%dT%H:%M:%fZ','now')`;
 const ORDER_COLUMNS = [
   'platform', 'account_id', 'external_id', 'status', 'payment_status', 'purchased_at', 'remote_updated_at', 'ship_by',
   'currency', 'total_minor', 'subtotal_minor', 'discount_minor', 'shipping_minor', 'tax_minor', 'buyer_name', 'buyer_email',
@@ -41,12 +40,14 @@ function statements(client: Database.Database) {
       find: client.prepare<[string, string, string], StoredVersion>(
         'SELECT id, remote_updated_at, status, payment_status FROM orders WHERE platform = ? AND account_id = ? AND external_id = ?',
       ),
-      insert: client.prepare<Record<string, unknown>>(`INSERT INTO orders (${ORDER_COLUMNS.join(', ')}) VALUES (${params(ORDER_COLUMNS)})`),
+      insert: client.prepare<Record<string, unknown>>(
+        `INSERT INTO orders (${ORDER_COLUMNS.join(', ')}, created_at, updated_at) VALUES (${params(ORDER_COLUMNS)}, @now, @now)`,
+      ),
       update: client.prepare<Record<string, unknown>>(
-        `UPDATE orders SET ${ORDER_COLUMNS.map((c) => `${c} = @${c}`).join(', ')}, updated_at = ${NOW} WHERE id = @id`,
+        `UPDATE orders SET ${ORDER_COLUMNS.map((c) => `${c} = @${c}`).join(', ')}, updated_at = @now WHERE id = @id`,
       ),
       item: client.prepare<Record<string, unknown>, { id: number; external_line_id: string }>(
-        `INSERT INTO order_items (${ITEM_COLUMNS.join(', ')}) VALUES (${params(ITEM_COLUMNS)})
+        `INSERT INTO order_items (${ITEM_COLUMNS.join(', ')}, created_at, updated_at) VALUES (${params(ITEM_COLUMNS)}, @now, @now)
          ON CONFLICT (order_id, external_line_id) DO UPDATE SET
            ${ITEM_COLUMNS.filter((c) => c !== 'order_id' && c !== 'external_line_id' && c !== 'quantity_shipped' && c !== 'personalization')
              .map((c) => `${c} = excluded.${c}`)
@@ -56,17 +57,19 @@ function statements(client: Database.Database) {
            personalization = CASE
              WHEN excluded.personalization IS NULL AND json_extract(excluded.extra, '$.customizationPending') IS NOT NULL THEN order_items.personalization
              ELSE excluded.personalization END,
-           updated_at = ${NOW}
+           updated_at = excluded.updated_at
          RETURNING id, external_line_id`,
       ),
-      newItem: client.prepare<Record<string, unknown>>(`INSERT INTO order_items (${ITEM_COLUMNS.join(', ')}) VALUES (${params(ITEM_COLUMNS)})`),
+      newItem: client.prepare<Record<string, unknown>>(
+        `INSERT INTO order_items (${ITEM_COLUMNS.join(', ')}, created_at, updated_at) VALUES (${params(ITEM_COLUMNS)}, @now, @now)`,
+      ),
       item_of: client.prepare<[string, string, string, string], { personalization: string | null; variations: string | null; extra: string | null }>(
         `SELECT i.personalization, i.variations, i.extra FROM order_items i JOIN orders o ON o.id = i.order_id
          WHERE o.platform = ? AND o.account_id = ? AND o.external_id = ? AND i.external_line_id = ?`,
       ),
-      payload: client.prepare<[number, Buffer]>(
-        `INSERT INTO order_payloads (order_id, payload) VALUES (?, ?)
-         ON CONFLICT (order_id) DO UPDATE SET payload = excluded.payload, fetched_at = ${NOW}`,
+      payload: client.prepare<[number, Buffer, string]>(
+        `INSERT INTO order_payloads (order_id, payload, fetched_at) VALUES (?, ?, ?)
+         ON CONFLICT (order_id) DO UPDATE SET payload = excluded.payload, fetched_at = excluded.fetched_at`,
       ),
     };
     cache.set(client, s);
@@ -80,7 +83,7 @@ type Statements = {
   item: Database.Statement<Record<string, unknown>, { id: number; external_line_id: string }>;
   newItem: Database.Statement<Record<string, unknown>>;
   item_of: Database.Statement<[string, string, string, string], { personalization: string | null; variations: string | null; extra: string | null }>;
-  payload: Database.Statement<[number, Buffer]>;
+  payload: Database.Statement<[number, Buffer, string]>;
 };
 const cache = new WeakMap<Database.Database, Statements>();
 
@@ -134,6 +137,9 @@ export function upsertOrder(db: Db, order: Order, raw: unknown, opts: UpsertOpti
   }
 
   const sealed = opts.sealed ?? sealOrder(keysOf(db), personalFieldsOf(order), raw);
+  // One time for the order's rows, bound: SQLite's strftime default, once per column of each row, was a
+  // measurable part of a first sync.
+  const now = new Date().toISOString();
   const row = {
     platform: order.platform,
     account_id: order.accountId,
@@ -159,6 +165,7 @@ export function upsertOrder(db: Db, order: Order, raw: unknown, opts: UpsertOpti
     gift_message: sealed.gift_message,
     buyer_note: sealed.buyer_note,
     flags: order.flags?.length ? JSON.stringify(order.flags) : null,
+    now,
   };
   let orderId: number;
   if (existing) {
@@ -185,13 +192,14 @@ export function upsertOrder(db: Db, order: Order, raw: unknown, opts: UpsertOpti
       variations: json(item.variations),
       listing_id: item.listingId ?? null,
       extra: json(item.extra),
+      now,
     };
     if (fresh) return { id: Number(st.newItem.run(params).lastInsertRowid), externalLineId: item.externalLineId };
     const r = st.item.get(params)!;
     return { id: r.id, externalLineId: r.external_line_id };
   });
 
-  st.payload.run(orderId, sealed.payload);
+  st.payload.run(orderId, sealed.payload, now);
 
   return {
     orderId,

@@ -13,15 +13,15 @@ import { AWAITING_CUSTOMIZATION, CANCEL_PENDING, productionRows, rowsEnqueued, r
 
 export const STOP_PRINTING = 'cancelled: stop printing';
 
-type InsertArgs = [number, string, string, string, string, string | null, string | null, number | null, string, string | null];
+type InsertArgs = [number, string, string, string, string, string | null, string | null, number | null, string, string | null, string, string];
 const inserts = new WeakMap<Db['$client'], Statement<InsertArgs>>();
 /** One production row per order line (the hot path of a big first sync: prepared once). */
 function insertRow(db: Db) {
   let st = inserts.get(db.$client);
   if (!st) {
     st = db.$client.prepare<InsertArgs>(
-      `INSERT INTO production_items (order_item_id, kind, state, rule, reason, job_id, profile, estimate_minutes, flags, printer_group)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (order_item_id) DO NOTHING`,
+      `INSERT INTO production_items (order_item_id, kind, state, rule, reason, job_id, profile, estimate_minutes, flags, printer_group, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (order_item_id) DO NOTHING`,
     );
     inserts.set(db.$client, st);
   }
@@ -75,6 +75,7 @@ const jobFor = (row: ProductionRow) => ({
 export function createProductionIntake(deps: { db: Db; queues: Queues; rules: ProductionRules; log: Logger }): OrderIntake {
   return {
     stage(db, changes: ChangedOrder[]) {
+      const now = new Date().toISOString(); // bound once, not SQLite's default per row
       for (const { order, result } of changes) {
         const itemIds = result.items.map((i) => i.id);
         // A newly inserted order cannot have production rows yet: skip the lookup on the hot path.
@@ -132,6 +133,8 @@ export function createProductionIntake(deps: { db: Db; queues: Queues; rules: Pr
             c.estimateMinutes ?? null,
             JSON.stringify(flags),
             c.printerGroup ?? null,
+            now,
+            now,
           );
         }
       }
