@@ -12,8 +12,8 @@ import type { Metrics } from '../src/metrics.ts';
 import { readAhead } from './read-ahead.ts';
 
 /**
- * How many pages are read ahead of the commits, and so the most committed in one transaction: at
- * eBay's 200 orders a page, 800 orders held in memory at most.
+ * How many pages are read ahead of the commits (at eBay's 200 orders a page, 800 orders), and so the
+ * most committed in one transaction.
  */
 export const PAGES_AHEAD = 4;
 
