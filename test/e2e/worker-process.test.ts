@@ -92,7 +92,9 @@ describe('worker process', () => {
     // The second may have stored everything before it died: wait for the start too, or the SIGTERM
     // below can arrive before the worker's signal handlers exist.
     await until(() => third.output().includes('worker started'), 'the third start');
-    await until(() => storedCounts().orders >= sandboxOrderCount(), 'the sync after SIGKILL');
+    // A poll the SIGKILL cut short holds its account's lease until it runs out (60 s, jobs/poll-worker.ts):
+    // only then may the third worker poll that account.
+    await until(() => storedCounts().orders >= sandboxOrderCount(), 'the sync after SIGKILL', 90_000);
     third.child.kill('SIGTERM');
     expect(await third.exited).toBe(0);
 
@@ -101,5 +103,5 @@ describe('worker process', () => {
     expect(counts.distinct).toBe(counts.orders);
     const lines = PLATFORMS.reduce((n, p) => n + [...sandbox.context.store.orders[p].values()].reduce((m, o) => m + o.lines.length, 0), 0);
     expect(counts.items).toBe(lines);
-  }, 180_000);
+  }, 240_000);
 });
