@@ -218,8 +218,8 @@ interface PreparedPage {
 /** Each page normalized as it arrives, and its changed orders sent to be sealed aside. */
 async function* preparedPages(pages: AsyncIterable<OrderPage>, adapter: MarketplaceAdapter, db: Db): AsyncGenerator<PreparedPage> {
   for await (const page of pages) {
-    const normalized: { order: Order; raw: unknown }[] = [];
-    const rejected: { raw: unknown; err: unknown }[] = [];
+    const normalized: PreparedPage['normalized'] = [];
+    const rejected: PreparedPage['rejected'] = [];
     for (const raw of page.orders) {
       try {
         normalized.push({ order: adapter.normalize(raw), raw });
