@@ -109,7 +109,9 @@ describe('OperationLimiters', () => {
     await Promise.all(Array.from({ length: 5 }, () => limiters.schedule('list', async () => void times.push(performance.now() - t0))));
     times.sort((a, b) => a - b);
     expect(times[2]!).toBeLessThan(75); // the burst (without it, the third call would come at 100 ms)
-    expect(times[4]! - times[2]!).toBeGreaterThanOrEqual(80); // two more tokens at 20/s = 100 ms
+    // Two more tokens at 20/s: the fifth call not before 100 ms after the bucket started. Measured from the
+    // start, not from the burst's third call, which a loaded machine runs late while the refills keep their time.
+    expect(times[4]!).toBeGreaterThanOrEqual(90);
     await limiters.stop();
   });
 
